@@ -1,0 +1,76 @@
+"""Argument types that answer mistakes in the coordinator's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+
+class DayType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(_say(ctx, "cli.bad_day", value=value), param, ctx)
+
+
+class MomentType(click.ParamType):
+    """A date, or a date and time; without an offset it is in the plan's timezone."""
+
+    name = "DATETIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip().replace("T", " ")
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return datetime.combine(date.fromisoformat(text), time())
+            return datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(_say(ctx, "cli.bad_moment", value=value), param, ctx)
+
+
+class IndicatorValueType(click.ParamType):
+    name = "INDICATOR=NUMBER"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, float]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, number = str(value).partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            return name.strip(), float(number)
+        except ValueError:
+            self.fail(_say(ctx, "cli.bad_value", value=value), param, ctx)
+
+
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _say(ctx: click.Context | None, key: str, **params: Any) -> str:
+    from superbot.domain.text import Text
+
+    runtime = ctx.find_root().obj if ctx is not None else None
+    if runtime is None:
+        return f"{key}: {params}"
+    return str(runtime.say(Text.of(key, **params)))
+
+
+DAY = DayType()
+MOMENT = MomentType()
+INDICATOR_VALUE = IndicatorValueType()

@@ -1,0 +1,130 @@
+"""红黄绿灯: a task's light is computed from stored facts and a date, never stored.
+
+The rules are DESIGN.md's, in the order a 督查科 reads them: done first, then red, then
+yellow; each light comes with the reasons that made it, as :class:`Text`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from superbot.domain.calendar import WorkdayCalendar
+from superbot.domain.model import Report, Rules, State, Task
+from superbot.domain.text import Text
+
+
+class Light(StrEnum):
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+    DONE = "done"
+
+    @property
+    def severity(self) -> int:
+        """Sort key: red first, done last."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.DONE: 3}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    light: Light
+    reasons: tuple[Text, ...]
+    percent: int  # latest reported percent, 0 without a report
+    expected: float  # 时序进度: share of the task's calendar days passed, 0–100
+    state: State | None
+    last_report: date | None  # day of the latest progress report, in the plan's zone
+
+    @property
+    def lag(self) -> float:
+        return self.expected - self.percent
+
+    @property
+    def lag_points(self) -> int:
+        return round_half_up(self.lag)
+
+
+def round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def expected_progress(start: date, due: date, as_of: date) -> float:
+    """Share (0–100) of the calendar days from ``start`` to ``due`` that have passed."""
+    if as_of <= start:
+        return 100.0 if as_of >= due else 0.0
+    if as_of >= due:
+        return 100.0
+    return 100.0 * (as_of - start).days / (due - start).days
+
+
+def is_done(latest: Report | None) -> bool:
+    return latest is not None and (
+        latest.state is State.DONE or (latest.percent is not None and latest.percent >= 100)
+    )
+
+
+def is_overdue(task: Task, as_of: date) -> bool:
+    return as_of > task.due
+
+
+def is_stale(task: Task, last_report: date | None, as_of: date, rules: Rules) -> bool:
+    """No report in the last ``stale_days`` days although the task started before that."""
+    if (as_of - task.start).days <= rules.stale_days:
+        return False
+    return last_report is None or (as_of - last_report).days > rules.stale_days
+
+
+def assess(
+    task: Task,
+    latest: Report | None,
+    as_of: date,
+    rules: Rules,
+    calendar: WorkdayCalendar,
+    zone: ZoneInfo,
+) -> Assessment:
+    """The light of ``task`` on ``as_of`` given its latest progress report (or None)."""
+    last_report = latest.at.astimezone(zone).date() if latest is not None else None
+    percent = latest.percent if latest is not None and latest.percent is not None else 0
+    state = latest.state if latest is not None else None
+    expected = expected_progress(task.start, task.due, as_of)
+
+    def result(light: Light, reasons: list[Text]) -> Assessment:
+        return Assessment(light, tuple(reasons), percent, expected, state, last_report)
+
+    if is_done(latest):
+        return result(Light.DONE, [Text.of("light.done", on=last_report, due=task.due)])
+
+    lag = expected - percent
+    red: list[Text] = []
+    if is_overdue(task, as_of):
+        red.append(Text.of("light.overdue", days=(as_of - task.due).days, due=task.due))
+    if state is State.BLOCKED:
+        red.append(Text.of("light.blocked"))
+    if lag > rules.red_lag:
+        red.append(Text.of("light.lag", points=round_half_up(lag), expected=expected))
+    if red:
+        return result(Light.RED, red)
+
+    yellow: list[Text] = []
+    workdays_left = calendar.workdays_between(as_of, task.due)
+    if workdays_left <= rules.warn_workdays:
+        yellow.append(Text.of("light.due_soon", workdays=workdays_left, due=task.due))
+    if state is State.AT_RISK:
+        yellow.append(Text.of("light.at_risk"))
+    if lag >= rules.yellow_lag:
+        yellow.append(Text.of("light.lag", points=round_half_up(lag), expected=expected))
+    if is_stale(task, last_report, as_of, rules):
+        days = None if last_report is None else (as_of - last_report).days
+        yellow.append(Text.of("light.stale", days=days))
+    if yellow:
+        return result(Light.YELLOW, yellow)
+
+    if as_of < task.start:
+        return result(Light.GREEN, [Text.of("light.not_started", start=task.start)])
+    return result(Light.GREEN, [Text.of("light.on_track", percent=percent, expected=expected)])

@@ -1,0 +1,157 @@
+"""The plan's nouns as plain values: what tasks.yaml says and what the database keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from superbot.domain.calendar import CalendarSpec
+
+
+class State(StrEnum):
+    """What an owner says about a task, besides the percent."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    department_id: str
+    position: str | None = None
+    email: str | None = None
+    telegram: int | None = None  # bound in tasks.yaml; invites bind in the database
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name: str
+    unit: str = ""
+    target: float | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    campaign_id: str
+    title: str
+    lead: str  # 牵头单位
+    start: date
+    due: date
+    support: tuple[str, ...] = ()  # 配合单位
+    description: str | None = None
+    indicators: tuple[Indicator, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """One progress report. ``percent`` is None for a note-only report (配合单位)."""
+
+    task_id: str
+    at: datetime  # aware; when the progress was reported
+    percent: int | None
+    state: State | None = None
+    note: str | None = None
+    person_id: str | None = None
+    values: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    source: str = "cli"
+    id: int | None = None
+    recorded_at: datetime | None = None  # when it was entered; ``at`` may be back-dated
+
+    @property
+    def is_progress(self) -> bool:
+        return self.percent is not None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Traffic-light thresholds (tasks.yaml ``rules``)."""
+
+    warn_workdays: int = 5
+    yellow_lag: int = 10
+    red_lag: int = 30
+    stale_days: int = 31
+
+
+class ScheduleKind(StrEnum):
+    REMINDER = "reminder"
+    BULLETIN = "bulletin"
+    DIGEST = "digest"
+
+
+DEFAULT_SCHEDULES: Mapping[ScheduleKind, str] = MappingProxyType(
+    {
+        ScheduleKind.REMINDER: "0 9 20 * *",
+        ScheduleKind.BULLETIN: "0 9 1 * *",
+        ScheduleKind.DIGEST: "30 8 * * 1",
+    }
+)
+
+
+class RobotKind(StrEnum):
+    WECOM = "wecom"
+    DINGTALK = "dingtalk"
+    FEISHU = "feishu"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    kind: RobotKind
+    url_env: str
+    secret_env: str | None = None
+
+    @property
+    def recipient(self) -> str:
+        return f"{self.url_env}:{self.secret_env}" if self.secret_env else self.url_env
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    telegram_chats: tuple[int, ...] = ()
+    emails: tuple[str, ...] = ()
+    webhooks: tuple[Webhook, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Everything in tasks.yaml that is not a department, person, campaign or task."""
+
+    name: str
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    start: date | None = None
+    calendar: CalendarSpec = field(default_factory=CalendarSpec)
+    rules: Rules = field(default_factory=Rules)
+    schedules: Mapping[ScheduleKind, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
+    coordinators: tuple[str, ...] = ()
+    broadcast: Broadcast = field(default_factory=Broadcast)
+
+
+@dataclass(frozen=True)
+class Plan:
+    settings: PlanSettings
+    departments: tuple[Department, ...] = ()
+    people: tuple[Person, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+    tasks: tuple[Task, ...] = ()

@@ -1,0 +1,85 @@
+"""What the use cases need from the outside world, and nothing about how it is done.
+
+Adapters live outside ``service/``: ``channels/`` implements :class:`Channel`,
+``store/`` the persistence, ``render/`` the :class:`Renderer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # opaque to the channel; the bot reads it back from a button press
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message, already rendered for the channel that will carry it.
+
+    ``body`` is Telegram HTML for Telegram, plain text for email (``html`` is then the
+    HTML alternative), markdown for the group robots and plain text for the file channel.
+    """
+
+    subject: str
+    body: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of inline buttons (Telegram only)
+    reply_to: int | None = None  # Telegram message id this one answers
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the channel tells us about a delivered message (e.g. Telegram's message_id)."""
+
+    ref: str | None = None
+
+
+class ChannelError(Exception):
+    """The one failure a channel raises.
+
+    ``permanent`` failures (blocked bot, unknown chat, refused address, missing
+    configuration) are recorded and shown to coordinators; the rest are retried with
+    backoff, no sooner than ``retry_after`` seconds when the remote side said so.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    name: str  # telegram | email | wecom | dingtalk | feishu | file
+
+    async def send(self, message: Message, recipient: str) -> Receipt: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``count`` messages per ``per_seconds`` to one key."""
+
+    count: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A channel's sending limits, per recipient and for the whole channel."""
+
+    per_recipient: Rate | None = None
+    per_group: Rate | None = None  # Telegram group chats (negative chat ids)
+    overall: Rate | None = None

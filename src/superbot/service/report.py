@@ -1,0 +1,115 @@
+"""Recording progress: from the command line, and (later) from the bot."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from superbot.domain.model import Report, State
+from superbot.domain.periods import local_day
+from superbot.service.errors import ServiceError
+from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.service.store import ActivePlan, Store
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    task_id: str
+    percent: int | None = None
+    done: bool = False
+    state: State | None = None
+    note: str | None = None
+    by: str | None = None
+    at: datetime | None = None  # aware; defaults to now
+    values: Mapping[str, float] = field(default_factory=dict)
+    source: str = "cli"
+    source_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    report: Report
+    status: TaskStatus  # the task's light right after the report
+
+
+def record_report(store: Store, request: ReportRequest, *, now: datetime) -> Recorded:
+    plan = load_plan(store)
+    report = validated_report(store, plan, request, now)
+    saved = store.add_report(report, source_ref=request.source_ref)
+    zone_day = local_day(max(saved.at, now), _zone(plan))
+    _, statuses = task_statuses(store, zone_day, plan=plan)
+    status = next(s for s in statuses if s.task.id == saved.task_id)
+    return Recorded(saved, status)
+
+
+def validated_report(
+    store: Store, plan: ActivePlan, request: ReportRequest, now: datetime
+) -> Report:
+    task = plan.task(request.task_id)
+    if task is None:
+        if store.task_archived(request.task_id):
+            raise ServiceError("report.archived_task", id=request.task_id)
+        guess = difflib.get_close_matches(
+            request.task_id, [t.id for t in plan.tasks], n=1, cutoff=0.5
+        )
+        raise ServiceError(
+            "report.unknown_task", id=request.task_id, suggestion=guess[0] if guess else None
+        )
+    percent, state = _progress(request)
+    if percent is None and state is not None:
+        # "受阻" without a number keeps the last percent: the light needs one.
+        previous = store.latest_progress(request.at or now).get(task.id)
+        percent = previous.percent if previous is not None and previous.percent is not None else 0
+    if request.by is not None and request.by not in plan.people:
+        guess = difflib.get_close_matches(request.by, list(plan.people), n=1, cutoff=0.5)
+        raise ServiceError(
+            "report.unknown_person", id=request.by, suggestion=guess[0] if guess else None
+        )
+    known = {i.id for i in task.indicators}
+    for indicator in request.values:
+        if indicator not in known:
+            raise ServiceError(
+                "report.unknown_indicator", id=indicator, task=task.id, choices=sorted(known)
+            )
+    at = request.at or now
+    if at.tzinfo is None:
+        raise ValueError("report times must be aware")
+    if at > now:
+        raise ServiceError("report.in_future", at=at.astimezone(_zone(plan)))
+    note = request.note.strip() if request.note and request.note.strip() else None
+    return Report(
+        task_id=task.id,
+        at=at,
+        percent=percent,
+        state=state,
+        note=note,
+        person_id=request.by,
+        values=MappingProxyType(dict(request.values)),
+        source=request.source,
+        recorded_at=now,
+    )
+
+
+def _progress(request: ReportRequest) -> tuple[int | None, State | None]:
+    percent, state = request.percent, request.state
+    if percent is not None and not 0 <= percent <= 100:
+        raise ServiceError("report.percent_range", value=percent)
+    if request.done or state is State.DONE:
+        if percent is not None and percent < 100:
+            raise ServiceError("report.done_below_100", percent=percent)
+        return 100, State.DONE
+    if percent == 100:
+        if state in (State.AT_RISK, State.BLOCKED):
+            raise ServiceError("report.finished_but", state=state.value)
+        return 100, State.DONE
+    if percent is None:
+        return None, state
+    return percent, state or State.ON_TRACK
+
+
+def _zone(plan: ActivePlan) -> ZoneInfo:
+    return ZoneInfo(plan.settings.timezone)

@@ -1,0 +1,92 @@
+"""The persistence the use cases rely on (implemented by ``superbot.store.sql.SqlStore``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from superbot.domain.model import (
+    Campaign,
+    Department,
+    Person,
+    Plan,
+    PlanSettings,
+    Report,
+    Task,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    value: T
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the database holds of the plan, archived entries included."""
+
+    settings: PlanSettings | None
+    departments: Mapping[str, Stored[Department]] = field(default_factory=dict)
+    people: Mapping[str, Stored[Person]] = field(default_factory=dict)
+    campaigns: Mapping[str, Stored[Campaign]] = field(default_factory=dict)
+    tasks: Mapping[str, Stored[Task]] = field(default_factory=dict)
+    report_counts: Mapping[str, int] = field(default_factory=dict)
+    order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind → active ids
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    at: datetime
+    source: str
+    sha256: str
+    added: int
+    changed: int
+    archived: int
+    restored: int
+
+
+@dataclass(frozen=True)
+class ActivePlan:
+    """The plan as the database holds it now: what every read-side use case starts from."""
+
+    settings: PlanSettings
+    departments: Mapping[str, Department]
+    people: Mapping[str, Person]
+    campaigns: Mapping[str, Campaign]
+    tasks: Sequence[Task]  # in plan order
+    coordinators: tuple[str, ...]
+    telegram: Mapping[str, int]  # person id → effective Telegram user id (plan or invite)
+    last_sync: SyncRecord | None = None
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def owners(self, department_id: str) -> list[Person]:
+        return [p for p in self.people.values() if p.department_id == department_id]
+
+
+class Store(Protocol):
+    def snapshot(self) -> Snapshot: ...
+
+    def apply_plan(self, plan: Plan, record: SyncRecord) -> None: ...
+
+    def active_plan(self) -> ActivePlan | None: ...
+
+    def task_archived(self, task_id: str) -> bool | None:
+        """True if archived, False if active, None if never known."""
+        ...
+
+    def latest_progress(self, until: datetime) -> dict[str, Report]:
+        """Per active task, the newest report carrying a percent at or before ``until``."""
+        ...
+
+    def reports_between(self, after: datetime, until: datetime) -> list[Report]: ...
+
+    def task_reports(self, task_id: str) -> list[Report]: ...
+
+    def add_report(self, report: Report, source_ref: str | None = None) -> Report: ...

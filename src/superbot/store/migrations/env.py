@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import superbot.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,  # SQLite can only ALTER through table copies
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,377 @@
+"""The store on SQLAlchemy/SQLModel: rows in, domain values out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from superbot.domain.model import (
+    Campaign,
+    Department,
+    Indicator,
+    Person,
+    Plan,
+    Report,
+    State,
+    Task,
+)
+from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
+from superbot.store.codec import settings_from_json, settings_to_json
+from superbot.store.tables import (
+    CampaignRow,
+    DepartmentRow,
+    IndicatorRow,
+    PersonRow,
+    ReportRow,
+    ReportValueRow,
+    SettingRow,
+    SyncRunRow,
+    TaskRow,
+    TaskSupportRow,
+)
+
+PLAN_SETTINGS = "plan"
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # -- the plan --------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self.session() as s:
+            setting = s.get(SettingRow, PLAN_SETTINGS)
+            departments = s.scalars(select(DepartmentRow).order_by(DepartmentRow.position)).all()
+            people = s.scalars(select(PersonRow).order_by(PersonRow.position)).all()
+            campaigns = s.scalars(select(CampaignRow).order_by(CampaignRow.position)).all()
+            tasks = self._tasks(s, active_only=False)
+            counts = dict(
+                s.execute(select(ReportRow.task_id, func.count()).group_by(ReportRow.task_id)).all()
+            )
+        task_rows = {t.id: archived for t, archived in tasks}
+        return Snapshot(
+            settings=settings_from_json(setting.value) if setting else None,
+            departments={
+                d.id: Stored(_department(d), d.archived_at is not None) for d in departments
+            },
+            people={p.id: Stored(_person(p), p.archived_at is not None) for p in people},
+            campaigns={c.id: Stored(_campaign(c), c.archived_at is not None) for c in campaigns},
+            tasks={t.id: Stored(t, task_rows[t.id]) for t, _ in tasks},
+            report_counts=counts,
+            order={
+                "department": tuple(d.id for d in departments if d.archived_at is None),
+                "person": tuple(p.id for p in people if p.archived_at is None),
+                "campaign": tuple(c.id for c in campaigns if c.archived_at is None),
+                "task": tuple(t.id for t, archived in tasks if not archived),
+            },
+        )
+
+    def apply_plan(self, plan: Plan, record: SyncRecord) -> None:
+        now = record.at
+        with self.session() as s:
+            setting = s.get(SettingRow, PLAN_SETTINGS) or SettingRow(key=PLAN_SETTINGS, value={})
+            setting.value = settings_to_json(plan.settings)
+            s.add(setting)
+            self._upsert(s, DepartmentRow, plan.departments, now, _department_values)
+            coordinators = set(plan.settings.coordinators)
+            self._upsert(
+                s, PersonRow, plan.people, now, lambda p: _person_values(p, p.id in coordinators)
+            )
+            self._upsert(s, CampaignRow, plan.campaigns, now, _campaign_values)
+            self._upsert(s, TaskRow, plan.tasks, now, _task_values)
+            s.flush()
+            self._replace_task_details(s, plan.tasks, now)
+            s.add(
+                SyncRunRow(
+                    at=now,
+                    source=record.source,
+                    sha256=record.sha256,
+                    added=record.added,
+                    changed=record.changed,
+                    archived=record.archived,
+                    restored=record.restored,
+                )
+            )
+
+    def _upsert(self, s: Session, table: Any, entities: Any, now: datetime, values: Any) -> None:
+        existing = {row.id: row for row in s.scalars(select(table)).all()}
+        wanted = set()
+        for position, entity in enumerate(entities):
+            wanted.add(entity.id)
+            row = existing.get(entity.id) or table(id=entity.id)
+            for key, value in values(entity).items():
+                setattr(row, key, value)
+            row.position = position
+            row.archived_at = None
+            s.add(row)
+        for ident, row in existing.items():
+            if ident not in wanted and row.archived_at is None:
+                row.archived_at = now
+                s.add(row)
+
+    def _replace_task_details(self, s: Session, tasks: tuple[Task, ...], now: datetime) -> None:
+        ids = [t.id for t in tasks]
+        supports = s.scalars(select(TaskSupportRow).where(TaskSupportRow.task_id.in_(ids))).all()  # type: ignore[attr-defined]
+        for row in supports:
+            s.delete(row)
+        indicators = {
+            (i.task_id, i.id): i
+            for i in s.scalars(select(IndicatorRow).where(IndicatorRow.task_id.in_(ids))).all()  # type: ignore[attr-defined]
+        }
+        s.flush()
+        for task in tasks:
+            for position, department in enumerate(task.support):
+                s.add(TaskSupportRow(task_id=task.id, department_id=department, position=position))
+            wanted = set()
+            for position, indicator in enumerate(task.indicators):
+                wanted.add(indicator.id)
+                row = indicators.get((task.id, indicator.id)) or IndicatorRow(
+                    task_id=task.id, id=indicator.id, name=indicator.name
+                )
+                row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
+                row.position, row.archived_at = position, None
+                s.add(row)
+            for (task_id, ident), row in indicators.items():
+                if task_id == task.id and ident not in wanted and row.archived_at is None:
+                    row.archived_at = now  # its reported values stay readable in history
+                    s.add(row)
+
+    def active_plan(self) -> ActivePlan | None:
+        with self.session() as s:
+            setting = s.get(SettingRow, PLAN_SETTINGS)
+            if setting is None:
+                return None
+            departments = s.scalars(
+                select(DepartmentRow)
+                .where(DepartmentRow.archived_at.is_(None))
+                .order_by(DepartmentRow.position)  # type: ignore[union-attr]
+            ).all()
+            people = s.scalars(
+                select(PersonRow)
+                .where(PersonRow.archived_at.is_(None))
+                .order_by(PersonRow.position)  # type: ignore[union-attr]
+            ).all()
+            campaigns = s.scalars(
+                select(CampaignRow)
+                .where(CampaignRow.archived_at.is_(None))
+                .order_by(CampaignRow.position)  # type: ignore[union-attr]
+            ).all()
+            tasks = [t for t, _ in self._tasks(s, active_only=True)]
+            last = s.scalars(select(SyncRunRow).order_by(SyncRunRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+        return ActivePlan(
+            settings=settings_from_json(setting.value),
+            departments={d.id: _department(d) for d in departments},
+            people={p.id: _person(p) for p in people},
+            campaigns={c.id: _campaign(c) for c in campaigns},
+            tasks=tasks,
+            coordinators=tuple(p.id for p in people if p.is_coordinator),
+            telegram={
+                p.id: tg
+                for p in people
+                if (tg := p.plan_telegram if p.plan_telegram is not None else p.bound_telegram)
+                is not None
+            },
+            last_sync=(
+                SyncRecord(
+                    last.at,
+                    last.source,
+                    last.sha256,
+                    last.added,
+                    last.changed,
+                    last.archived,
+                    last.restored,
+                )
+                if last
+                else None
+            ),
+        )
+
+    def _tasks(self, s: Session, *, active_only: bool) -> list[tuple[Task, bool]]:
+        query = select(TaskRow).order_by(TaskRow.position)
+        if active_only:
+            query = query.where(TaskRow.archived_at.is_(None))  # type: ignore[union-attr]
+        rows = s.scalars(query).all()
+        support: dict[str, list[str]] = defaultdict(list)
+        for row in s.scalars(select(TaskSupportRow).order_by(TaskSupportRow.position)).all():
+            support[row.task_id].append(row.department_id)
+        indicators: dict[str, list[Indicator]] = defaultdict(list)
+        for ind in s.scalars(
+            select(IndicatorRow)
+            .where(IndicatorRow.archived_at.is_(None))
+            .order_by(IndicatorRow.position)  # type: ignore[union-attr]
+        ).all():
+            indicators[ind.task_id].append(Indicator(ind.id, ind.name, ind.unit, ind.target))
+        return [
+            (
+                Task(
+                    id=row.id,
+                    campaign_id=row.campaign_id,
+                    title=row.title,
+                    lead=row.lead_id,
+                    start=row.start,
+                    due=row.due,
+                    support=tuple(support[row.id]),
+                    description=row.description,
+                    indicators=tuple(indicators[row.id]),
+                ),
+                row.archived_at is not None,
+            )
+            for row in rows
+        ]
+
+    def task_archived(self, task_id: str) -> bool | None:
+        with self.session() as s:
+            row = s.get(TaskRow, task_id)
+            return None if row is None else row.archived_at is not None
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def latest_progress(self, until: datetime) -> dict[str, Report]:
+        ranked = (
+            select(
+                ReportRow.id,
+                func.row_number()
+                .over(
+                    partition_by=ReportRow.task_id,
+                    order_by=(ReportRow.reported_at.desc(), ReportRow.id.desc()),  # type: ignore[attr-defined,union-attr]
+                )
+                .label("rank"),
+            )
+            .where(ReportRow.reported_at <= until, ReportRow.percent.is_not(None))  # type: ignore[union-attr,operator]
+            .subquery()
+        )
+        with self.session() as s:
+            rows = s.scalars(
+                select(ReportRow)
+                .join(ranked, ranked.c.id == ReportRow.id)
+                .where(ranked.c.rank == 1)
+            ).all()
+            reports = self._reports(s, list(rows))
+        return {r.task_id: r for r in reports}
+
+    def reports_between(self, after: datetime, until: datetime) -> list[Report]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(ReportRow)
+                .where(ReportRow.reported_at > after, ReportRow.reported_at <= until)  # type: ignore[operator]
+                .order_by(ReportRow.reported_at, ReportRow.id)
+            ).all()
+            return self._reports(s, list(rows))
+
+    def task_reports(self, task_id: str) -> list[Report]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(ReportRow)
+                .where(ReportRow.task_id == task_id)
+                .order_by(ReportRow.reported_at, ReportRow.id)
+            ).all()
+            return self._reports(s, list(rows))
+
+    def add_report(self, report: Report, source_ref: str | None = None) -> Report:
+        """Insert, or update the report already made from ``source_ref`` (an edited message)."""
+        with self.session() as s:
+            row = None
+            if source_ref is not None:
+                row = s.scalars(select(ReportRow).where(ReportRow.source_ref == source_ref)).first()
+            if row is None:
+                row = ReportRow(
+                    task_id=report.task_id,
+                    reported_at=report.at,
+                    recorded_at=report.at,
+                    source_ref=source_ref,
+                )
+            row.task_id = report.task_id
+            row.person_id = report.person_id
+            row.reported_at = report.at
+            row.recorded_at = report.recorded_at or report.at
+            row.percent = report.percent
+            row.state = report.state.value if report.state else None
+            row.note = report.note
+            row.source = report.source
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            s.execute(ReportValueRow.__table__.delete().where(ReportValueRow.report_id == row.id))  # type: ignore[attr-defined]
+            for indicator, value in report.values.items():
+                s.add(ReportValueRow(report_id=row.id, indicator_id=indicator, value=value))
+            s.flush()
+            return self._reports(s, [row])[0]
+
+    def _reports(self, s: Session, rows: list[ReportRow]) -> list[Report]:
+        ids = [r.id for r in rows]
+        values: dict[int, dict[str, float]] = defaultdict(dict)
+        if ids:
+            for v in s.scalars(
+                select(ReportValueRow).where(ReportValueRow.report_id.in_(ids))
+            ).all():  # type: ignore[attr-defined]
+                values[v.report_id][v.indicator_id] = v.value
+        return [
+            Report(
+                task_id=r.task_id,
+                at=r.reported_at,
+                percent=r.percent,
+                state=State(r.state) if r.state else None,
+                note=r.note,
+                person_id=r.person_id,
+                values=MappingProxyType(values.get(r.id or 0, {})),
+                source=r.source,
+                id=r.id,
+                recorded_at=r.recorded_at,
+            )
+            for r in rows
+        ]
+
+
+def _department(row: DepartmentRow) -> Department:
+    return Department(row.id, row.name)
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(row.id, row.name, row.department_id, row.title, row.email, row.plan_telegram)
+
+
+def _campaign(row: CampaignRow) -> Campaign:
+    return Campaign(row.id, row.name, row.description)
+
+
+def _department_values(d: Department) -> dict[str, Any]:
+    return {"name": d.name}
+
+
+def _person_values(p: Person, coordinator: bool) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "department_id": p.department_id,
+        "title": p.position,
+        "email": p.email,
+        "plan_telegram": p.telegram,
+        "is_coordinator": coordinator,
+    }
+
+
+def _campaign_values(c: Campaign) -> dict[str, Any]:
+    return {"name": c.name, "description": c.description}
+
+
+def _task_values(t: Task) -> dict[str, Any]:
+    return {
+        "campaign_id": t.campaign_id,
+        "title": t.title,
+        "description": t.description,
+        "lead_id": t.lead,
+        "start": t.start,
+        "due": t.due,
+    }

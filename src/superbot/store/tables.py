@@ -1,0 +1,241 @@
+"""The database tables. Rows are translated to domain values in ``store/sql.py``; nothing
+outside ``store/`` sees these classes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    LargeBinary,
+    Text,
+    TypeDecorator,
+)
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python; naive UTC on SQLite, timestamptz on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; times are aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(nullable: bool = True, **kwargs: Any) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, **kwargs))
+
+
+def _big(nullable: bool = True, **kwargs: Any) -> Any:
+    return Field(default=None, sa_column=Column(BigInteger(), nullable=nullable, **kwargs))
+
+
+class DepartmentRow(SQLModel, table=True):
+    __tablename__ = "department"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    position: int = 0
+    archived_at: datetime | None = _time()
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    department_id: str = Field(foreign_key="department.id", index=True, max_length=64)
+    title: str | None = None  # 职务
+    email: str | None = None
+    plan_telegram: int | None = _big()  # from tasks.yaml
+    bound_telegram: int | None = _big(index=True)  # from an invite
+    bound_at: datetime | None = _time()
+    is_coordinator: bool = False
+    position: int = 0
+    archived_at: datetime | None = _time()
+
+
+class CampaignRow(SQLModel, table=True):
+    __tablename__ = "campaign"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    description: str | None = None
+    position: int = 0
+    archived_at: datetime | None = _time()
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "task"
+
+    id: str = Field(primary_key=True, max_length=64)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=64)
+    title: str
+    description: str | None = None
+    lead_id: str = Field(foreign_key="department.id", index=True, max_length=64)
+    start: date
+    due: date
+    position: int = 0
+    archived_at: datetime | None = _time()
+
+
+class TaskSupportRow(SQLModel, table=True):
+    __tablename__ = "task_support"
+
+    task_id: str = Field(foreign_key="task.id", primary_key=True, max_length=64)
+    department_id: str = Field(foreign_key="department.id", primary_key=True, max_length=64)
+    position: int = 0
+
+
+class IndicatorRow(SQLModel, table=True):
+    __tablename__ = "indicator"
+
+    task_id: str = Field(foreign_key="task.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    unit: str = ""
+    target: float | None = None
+    position: int = 0
+    archived_at: datetime | None = _time()
+
+
+class ReportRow(SQLModel, table=True):
+    __tablename__ = "report"
+    __table_args__ = (Index("ix_report_task_time", "task_id", "reported_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(foreign_key="task.id", max_length=64)
+    person_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
+    reported_at: datetime = _time(nullable=False)
+    recorded_at: datetime = _time(nullable=False)
+    percent: int | None = None
+    state: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text()))
+    source: str = Field(default="cli", max_length=16)
+    # Where the report came from (e.g. a Telegram message): a redelivered update finds its
+    # report here, and an edited message updates it instead of adding another.
+    source_ref: str | None = Field(default=None, unique=True, max_length=128)
+
+
+class ReportValueRow(SQLModel, table=True):
+    __tablename__ = "report_value"
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    indicator_id: str = Field(primary_key=True, max_length=64)
+    value: float
+
+
+class SettingRow(SQLModel, table=True):
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_column=Column(JSON(), nullable=False))
+
+
+class SyncRunRow(SQLModel, table=True):
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(nullable=False)
+    source: str
+    sha256: str = Field(max_length=64)
+    added: int = 0
+    changed: int = 0
+    archived: int = 0
+    restored: int = 0
+    summary: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=255)
+    kind: str = Field(max_length=16)
+    period: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=255)
+    person_id: str | None = Field(default=None, max_length=64)
+    task_id: str | None = Field(default=None, max_length=64)
+    seq: int = 0
+    subject: str
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    html: str | None = Field(default=None, sa_column=Column(Text()))
+    buttons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
+    reply_to: int | None = _big()
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _time(nullable=False)
+    claimed_at: datetime | None = _time()
+    created_at: datetime = _time(nullable=False)
+    sent_at: datetime | None = _time()
+    last_error: str | None = Field(default=None, sa_column=Column(Text()))
+    receipt: str | None = Field(default=None, max_length=255)
+
+
+class OutboxAttachmentRow(SQLModel, table=True):
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    filename: str
+    mime: str
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+
+
+class TelegramMessageRow(SQLModel, table=True):
+    """A bot message about one task: a reply to it reports on that task."""
+
+    __tablename__ = "telegram_message"
+
+    chat_id: int = Field(sa_column=Column(BigInteger(), primary_key=True))
+    message_id: int = Field(sa_column=Column(BigInteger(), primary_key=True))
+    task_id: str = Field(foreign_key="task.id", max_length=64)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    sent_at: datetime = _time(nullable=False)
+
+
+class InviteRow(SQLModel, table=True):
+    __tablename__ = "invite"
+
+    code: str = Field(primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", max_length=64)
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+    used_at: datetime | None = _time()
+    used_by: int | None = _big()
+
+
+class SchedulerStateRow(SQLModel, table=True):
+    __tablename__ = "scheduler_state"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    watermark: datetime = _time(nullable=False)
+
+
+class TelegramUpdateRow(SQLModel, table=True):
+    """Update ids already handled: Telegram may deliver one twice."""
+
+    __tablename__ = "telegram_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    received_at: datetime = _time(nullable=False)
