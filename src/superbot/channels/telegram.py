@@ -7,7 +7,13 @@ import datetime as dt
 import warnings
 
 import telegram
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -49,40 +55,53 @@ class TelegramChannel:
 
     def __init__(self, bot: telegram.Bot) -> None:
         self._bot = bot
-        self._initialized = False
+        self._opened = False  # we called initialize(): aclose() shuts the bot down
+        self._ready = False
         self._lock = asyncio.Lock()
 
     async def send(self, message: Message, recipient: str) -> Receipt:
+        # A text and its documents are one message to the person; the outbox keeps documents
+        # in a part of their own (empty body) so a failed upload never resends the text.
+        sent = None
         try:
             await self._initialize()
-            sent = await self._bot.send_message(
-                chat_id=recipient,
-                text=message.body,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                reply_markup=_keyboard(message),
-                reply_parameters=(
-                    telegram.ReplyParameters(message.reply_to) if message.reply_to else None
-                ),
-            )
+            if message.body:
+                sent = await self._bot.send_message(
+                    chat_id=recipient,
+                    text=message.body,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_markup=_keyboard(message),
+                    reply_parameters=_reply_to(message),
+                )
             for attachment in message.attachments:
                 document = InputFile(attachment.content, filename=attachment.filename)
                 document.mimetype = attachment.mime
-                await self._bot.send_document(chat_id=recipient, document=document)
+                uploaded = await self._bot.send_document(chat_id=recipient, document=document)
+                sent = sent or uploaded
         except TelegramError as exc:
             raise _channel_error(exc) from exc
-        return Receipt(ref=str(sent.message_id))
+        return Receipt(ref=str(sent.message_id) if sent is not None else None)
 
     async def aclose(self) -> None:
-        if self._initialized:
-            self._initialized = False
+        if self._opened:
+            self._opened = self._ready = False
             await self._bot.shutdown()
 
     async def _initialize(self) -> None:
         async with self._lock:
-            if not self._initialized:
+            if not self._ready:
+                # initialize() opens the connection pool before getMe can fail.
+                self._opened = True
                 await self._bot.initialize()
-                self._initialized = True
+                self._ready = True
+
+
+def _reply_to(message: Message) -> ReplyParameters | None:
+    if message.reply_to is None:
+        return None
+    # The person may have deleted the message we answer; the answer still matters.
+    return ReplyParameters(message.reply_to, allow_sending_without_reply=True)
 
 
 def _keyboard(message: Message) -> InlineKeyboardMarkup | None:

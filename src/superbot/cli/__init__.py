@@ -6,6 +6,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+# PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to PTB 23's timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 import click
 
 from superbot.cli.runtime import Runtime
@@ -27,7 +30,11 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
     Wrong arguments are one line on stderr and status 2; everything else is the command's.
     """
-    from superbot.cli import plan_commands, task_commands  # noqa: F401  (registers commands)
+    from superbot.cli import (  # noqa: F401  (registers the commands)
+        delivery_commands,
+        plan_commands,
+        task_commands,
+    )
 
     args = list(sys.argv[1:] if argv is None else argv)
     try:

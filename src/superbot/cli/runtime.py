@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TextIO
 
 import click
 import jinja2
+import telegram
+
+from superbot.channels.dingtalk import DingtalkChannel
+from superbot.channels.email import EmailChannel, SmtpSettings
+from superbot.channels.feishu import FeishuChannel
+from superbot.channels.file import FileChannel
+from superbot.channels.telegram import TelegramChannel, telegram_bot
+from superbot.channels.wecom import WecomChannel
 
 from superbot.config import Config
 from superbot.domain.text import Text
 from superbot.render.environment import FALLBACK_LOCALE, Templates, make_environment
+from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
+from superbot.service.delivery import Delivery, Reach
+from superbot.service.outbox import Dispatcher
+from superbot.service.ports import Channel
 from superbot.store.db import make_engine, migrate
+from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
 
 
@@ -77,3 +92,57 @@ class Runtime:
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
+
+    # -- delivery ------------------------------------------------------------------------
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.store.engine)
+
+    @cached_property
+    def reach(self) -> Reach:
+        return Reach(
+            telegram=self.config.telegram_token is not None,
+            email=self.config.smtp_url is not None,
+            environ=dict(self.config.environ or {}),
+        )
+
+    @cached_property
+    def renderer(self) -> MessageRenderer:
+        limits = {c.name: c.max_body_bytes for c in (WecomChannel, DingtalkChannel, FeishuChannel)}
+        return MessageRenderer(self.templates, limits)
+
+    @cached_property
+    def delivery(self) -> Delivery:
+        return Delivery(self.store, self.outbox, self.renderer, self.reach)
+
+    @cached_property
+    def telegram_bot(self) -> telegram.Bot | None:
+        if self.config.telegram_token is None:
+            return None
+        return telegram_bot(self.config.telegram_token, self.config.telegram_api_url)
+
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        """Every channel this configuration can use, by name."""
+        environ = dict(self.config.environ or {})
+        channels: dict[str, Channel] = {
+            "wecom": WecomChannel(environ),
+            "dingtalk": DingtalkChannel(environ),
+            "feishu": FeishuChannel(environ),
+            "file": FileChannel(self.config.outbox_dir),
+        }
+        if self.telegram_bot is not None:
+            channels["telegram"] = TelegramChannel(self.telegram_bot)
+        if self.config.smtp_url is not None:
+            sender = self.config.smtp_from or "superbot <superbot@localhost>"
+            channels["email"] = EmailChannel(SmtpSettings.from_url(self.config.smtp_url), sender)
+        return channels
+
+    def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
+        return Dispatcher(self.outbox, self.channels, clock=self.now, sleep=sleep)
+
+    async def aclose(self) -> None:
+        if "channels" in self.__dict__:
+            for channel in self.channels.values():
+                await channel.aclose()

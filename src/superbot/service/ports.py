@@ -7,7 +7,10 @@ Adapters live outside ``service/``: ``channels/`` implements :class:`Channel`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from superbot.service.views import Bulletin, DigestView, ReminderView
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,33 @@ class Pace:
     per_recipient: Rate | None = None
     per_group: Rate | None = None  # Telegram group chats (negative chat ids)
     overall: Rate | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message of a round for one recipient; ``key`` tells a round's parts apart."""
+
+    key: str  # "" for a single message; "head", "task:<id>" for a Telegram reminder
+    message: Message
+    task_id: str | None = None  # a Telegram reply to this message reports on the task
+
+
+class Renderer(Protocol):
+    """Words and layout for each kind of message, per channel (``Channel.name``)."""
+
+    def reminder(self, view: ReminderView, channel: str) -> list[Part]: ...
+
+    def bulletin(self, view: Bulletin, channel: str) -> list[Part]: ...
+
+    def digest(self, view: DigestView, channel: str) -> list[Part]: ...
+
+    def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]: ...
+
+
+@dataclass(frozen=True)
+class PlanNotice:
+    """tasks.yaml changed while running: either applied, or refused with its problems."""
+
+    path: str
+    lines: tuple[str, ...]  # rendered ``PATH:LINE:COL: message`` lines, or the diff
+    applied: bool

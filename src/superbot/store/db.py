@@ -63,3 +63,41 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class LeaderLock:
+    """One instance runs the schedules: a PostgreSQL session advisory lock; SQLite is one
+    process, so it always leads."""
+
+    KEY = 7_245_102
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Any = None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1"))
+                return True
+            except Exception:  # the connection died, and the lock with it
+                self._connection = None
+        connection = self.engine.connect()
+        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY}).scalar()
+        connection.commit()
+        if held:
+            self._connection = connection
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from superbot.domain.model import (
     Campaign,
@@ -31,6 +31,7 @@ from superbot.store.tables import (
     PersonRow,
     ReportRow,
     ReportValueRow,
+    SchedulerStateRow,
     SettingRow,
     SyncRunRow,
     TaskRow,
@@ -309,6 +310,29 @@ class SqlStore:
                 s.add(ReportValueRow(report_id=row.id, indicator_id=indicator, value=value))
             s.flush()
             return self._reports(s, [row])[0]
+
+    def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
+        """Per (task, indicator), the newest reported value at or before ``until``."""
+        query = (
+            select(ReportRow.task_id, ReportValueRow.indicator_id, ReportValueRow.value, ReportRow.reported_at)
+            .join(ReportRow, col(ReportRow.id) == col(ReportValueRow.report_id))
+            .where(col(ReportRow.reported_at) <= until)
+            .order_by(col(ReportRow.reported_at), col(ReportRow.id))
+        )
+        with self.session() as s:
+            rows = s.execute(query).all()
+        return {(task, indicator): (value, at) for task, indicator, value, at in rows}
+
+    # -- the scheduler's memory ------------------------------------------------------------
+
+    def watermark(self, kind: str) -> datetime | None:
+        with self.session() as s:
+            row = s.get(SchedulerStateRow, kind)
+            return row.watermark if row else None
+
+    def set_watermark(self, kind: str, at: datetime) -> None:
+        with self.session() as s:
+            s.merge(SchedulerStateRow(kind=kind, watermark=at))
 
     def _reports(self, s: Session, rows: list[ReportRow]) -> list[Report]:
         ids = [r.id for r in rows]

@@ -188,6 +188,7 @@ class OutboxRow(SQLModel, table=True):
     claimed_at: datetime | None = _time()
     created_at: datetime = _time(nullable=False)
     sent_at: datetime | None = _time()
+    failed_at: datetime | None = _time()
     last_error: str | None = Field(default=None, sa_column=Column(Text()))
     receipt: str | None = Field(default=None, max_length=255)
 
@@ -239,3 +240,17 @@ class TelegramUpdateRow(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
     received_at: datetime = _time(nullable=False)
+
+
+class ChatStateRow(SQLModel, table=True):
+    """Where a person is in a conversation with the bot (kept here so any instance can
+    continue it)."""
+
+    __tablename__ = "chat_state"
+
+    user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    step: str = Field(max_length=32)
+    task_id: str | None = Field(default=None, max_length=64)
+    report_id: int | None = None
+    message_id: int | None = _big()
+    expires_at: datetime = _time(nullable=False)

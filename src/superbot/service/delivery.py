@@ -1,0 +1,235 @@
+"""Rounds: which reminder, 通报 or digest is due, who gets it through which channel.
+
+A round is (kind, period). Enqueueing it turns every recipient × channel × part into an
+outbox row; the dedupe key makes a second enqueue of the same round add nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from superbot.domain.crontab import Crontab, Schedule
+from superbot.domain.model import Person, ScheduleKind, Webhook
+from superbot.domain.periods import Period, month_of, previous_month, start_of_day, week_before
+from superbot.service.bulletin import build_bulletin
+from superbot.service.digest import build_digest
+from superbot.service.outbox import NewItem, Outbox, dedupe_key
+from superbot.service.ports import Message, Part, PlanNotice, Renderer
+from superbot.service.reminders import build_reminders
+from superbot.service.status import PlanClock, load_plan
+from superbot.service.store import ActivePlan, Store
+
+UNREACHABLE = "none"
+PLAN_NOTICE = "plan"
+
+
+@dataclass(frozen=True)
+class Round:
+    kind: ScheduleKind
+    period: Period
+    as_of: date  # the day the round is for
+
+
+def round_for(kind: ScheduleKind, as_of: date) -> Round:
+    """DESIGN.md: reminders are the month of ``as_of``, the 通报 the month before it, the
+    digest the seven days before it."""
+    period = {
+        ScheduleKind.REMINDER: month_of,
+        ScheduleKind.BULLETIN: previous_month,
+        ScheduleKind.DIGEST: week_before,
+    }[kind](as_of)
+    return Round(kind, period, as_of)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which channels this installation can use. With none of Telegram and SMTP configured,
+    everything goes to the file channel so nothing is lost."""
+
+    telegram: bool = False
+    email: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def file_only(self) -> bool:
+        return not self.telegram and not self.email
+
+    def person(self, person: Person, telegram_id: int | None) -> list[tuple[str, str]]:
+        routes = []
+        if self.telegram and telegram_id is not None:
+            routes.append(("telegram", str(telegram_id)))
+        if self.email and person.email:
+            routes.append(("email", person.email))
+        if self.file_only:
+            routes.append(("file", person.id))
+        return routes
+
+    def group(self, chat_id: int) -> tuple[str, str] | None:
+        if self.telegram:
+            return ("telegram", str(chat_id))
+        return ("file", f"telegram{chat_id}") if self.file_only else None
+
+    def mailbox(self, address: str) -> tuple[str, str] | None:
+        if self.email:
+            return ("email", address)
+        return ("file", address) if self.file_only else None
+
+    def robot(self, webhook: Webhook) -> tuple[str, str]:
+        if self.file_only and webhook.url_env not in self.environ:
+            return ("file", webhook.kind.value + "-" + webhook.url_env)
+        return (webhook.kind.value, webhook.recipient)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    round: Round
+    items: tuple[NewItem, ...]
+    added: int
+
+
+class Delivery:
+    def __init__(self, store: Store, outbox: Outbox, renderer: Renderer, reach: Reach) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.renderer = renderer
+        self.reach = reach
+
+    def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
+        items = tuple(self.items(round_, now))
+        added = 0 if dry_run else self.outbox.enqueue(items, now)
+        return Enqueued(round_, items, added)
+
+    def items(self, round_: Round, now: datetime) -> Iterable[NewItem]:
+        plan = load_plan(self.store)
+        if round_.kind is ScheduleKind.REMINDER:
+            yield from self._reminders(plan, round_)
+        elif round_.kind is ScheduleKind.BULLETIN:
+            yield from self._bulletin(plan, round_)
+        else:
+            yield from self._digest(plan, round_)
+
+    def _reminders(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
+        for view in build_reminders(plan, self.store, round_.period, round_.as_of):
+            yield from self._to_person(
+                plan,
+                round_.kind,
+                round_.period.key,
+                view.person,
+                lambda channel, v=view: self.renderer.reminder(v, channel),
+            )
+
+    def _bulletin(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
+        view = build_bulletin(self.store, round_.period, round_.as_of)
+        rendered: dict[str, list[Part]] = {}
+
+        def parts(channel: str) -> list[Part]:
+            if channel not in rendered:
+                rendered[channel] = self.renderer.bulletin(view, channel)
+            return rendered[channel]
+
+        leads = {s.task.lead for s in view.statuses}
+        people = [p for p in plan.people.values() if p.id in plan.coordinators or p.department_id in leads]
+        for person in people:
+            yield from self._to_person(plan, round_.kind, round_.period.key, person, parts)
+        yield from self._broadcast(plan, round_, parts)
+
+    def _digest(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
+        zone = PlanClock.of(plan.settings).zone
+        failures = self.outbox.failures_between(
+            start_of_day(round_.period.first, zone),
+            start_of_day(round_.period.last + timedelta(days=1), zone),
+        )
+        view = build_digest(self.store, round_.period, round_.as_of, failures)
+        rendered: dict[str, list[Part]] = {}
+
+        def parts(channel: str) -> list[Part]:
+            if channel not in rendered:
+                rendered[channel] = self.renderer.digest(view, channel)
+            return rendered[channel]
+
+        for person_id in plan.coordinators:
+            yield from self._to_person(plan, round_.kind, round_.period.key, plan.people[person_id], parts)
+
+    def notify_coordinators(self, notice: PlanNotice, key: str, now: datetime) -> int:
+        """tasks.yaml changed while running: tell the coordinators (once per file version)."""
+        plan = load_plan(self.store)
+        items = [
+            item
+            for person_id in plan.coordinators
+            for item in self._to_person(
+                plan, PLAN_NOTICE, key, plan.people[person_id], lambda c: self.renderer.plan_problems(notice, c)
+            )
+        ]
+        return self.outbox.enqueue(items, now)
+
+    def _to_person(
+        self, plan: ActivePlan, kind: str, period: str, person: Person, render: Callable[[str], Sequence[Part]]
+    ) -> Iterable[NewItem]:
+        routes = self.reach.person(person, plan.telegram.get(person.id))
+        if not routes:
+            yield NewItem(
+                dedupe_key(kind, period, UNREACHABLE, person.id),
+                kind,
+                period,
+                UNREACHABLE,
+                person.id,
+                Message(subject="", body=""),
+                person_id=person.id,
+                failed_reason="no channel reaches this person (no Telegram binding or email)",
+            )
+            return
+        for channel, recipient in routes:
+            yield from _items(kind, period, channel, recipient, render(channel), person.id)
+
+    def _broadcast(
+        self, plan: ActivePlan, round_: Round, parts: Callable[[str], Sequence[Part]]
+    ) -> Iterable[NewItem]:
+        broadcast = plan.settings.broadcast
+        routes: list[tuple[str, str] | None] = [
+            *(self.reach.group(chat) for chat in broadcast.telegram_chats),
+            *(self.reach.mailbox(address) for address in broadcast.emails),
+            *(self.reach.robot(hook) for hook in broadcast.webhooks),
+        ]
+        for route in routes:
+            if route is None:
+                continue
+            channel, recipient = route
+            yield from _items(round_.kind.value, round_.period.key, channel, recipient, parts(channel), None)
+
+
+def _items(
+    kind: str, period: str, channel: str, recipient: str, parts: Sequence[Part], person_id: str | None
+) -> Iterable[NewItem]:
+    for seq, part in enumerate(parts):
+        yield NewItem(
+            dedupe_key(kind, period, channel, recipient, part.key),
+            kind,
+            period,
+            channel,
+            recipient,
+            part.message,
+            person_id=person_id,
+            task_id=part.task_id,
+            seq=seq,
+        )
+
+
+def due_rounds(plan: ActivePlan, watermarks: Mapping[ScheduleKind, datetime | None], now: datetime) -> list[tuple[ScheduleKind, Round | None]]:
+    """For each schedule, the latest fire in (watermark, now] as a round (None if none).
+
+    Only the latest missed fire is sent: a digest or reminder from weeks ago helps no one.
+    Without a watermark (first start) nothing is due: missed means missed while running.
+    """
+    clock = PlanClock.of(plan.settings)
+    due: list[tuple[ScheduleKind, Round | None]] = []
+    for kind in ScheduleKind:
+        watermark = watermarks.get(kind)
+        if watermark is None or watermark >= now:
+            due.append((kind, None))
+            continue
+        schedule = Schedule(Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar)
+        fires = schedule.fires_between(watermark, now)
+        due.append((kind, round_for(kind, fires[-1].nominal.astimezone(clock.zone).date()) if fires else None))
+    return due
