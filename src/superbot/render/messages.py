@@ -1,0 +1,285 @@
+"""Reminders, 督查通报, digests and plan notices, worded and laid out for each channel.
+
+:class:`MessageRenderer` is the :class:`~superbot.service.ports.Renderer`. It picks the
+templates, hands them the view, and fits what they produce to the channel that carries it:
+Telegram's 4096 characters (lists trimmed, or split on line boundaries), each robot's byte
+limit (lists trimmed until it fits). Every word is in ``templates/<locale>/``: subjects,
+button labels, file names, sheet names and headers included.
+
+Template names, under ``<locale>/``:
+
+``reminder/``  subject.txt, telegram_head.html, telegram_task.html, buttons.j2,
+               email.txt, email.html, robot.md
+``bulletin/``  subject.txt, telegram.html (summary), document.html (the full 通报, sent
+               to Telegram as a file and written by ``superbot bulletin``), document.md,
+               email.txt, email.html, robot.md, xlsx.j2 (workbook words)
+``digest/``    subject.txt, telegram.html, email.txt, email.html, robot.md
+``plan_notice/`` subject.txt, telegram.html, email.txt, email.html, robot.md
+
+The file channel gets what email gets: text, HTML and attachments, as files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from superbot.domain.ranking import POINTS
+from superbot.render.environment import Templates
+from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
+from superbot.render.xlsx import SHEETS, WorkbookWords, bulletin_workbook
+from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
+from superbot.service.views import Bulletin, DigestView, ReminderView
+
+TELEGRAM, EMAIL, FILE = "telegram", "email", "file"
+ROBOTS = ("wecom", "dingtalk", "feishu")
+CHANNELS = (TELEGRAM, EMAIL, FILE, *ROBOTS)
+
+HTML_MIME = "text/html"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CALLBACK_DATA_BYTES = 64
+# The bot reads these back from a button press: p:<task>:<percent|done|blocked|note>.
+ANSWER_CODES = re.compile(r"(?:100|[1-9]?[0-9]|done|blocked|note)\Z")
+
+# How many entries each list in a message may show, tried in turn until the message fits.
+# The first means "as many as the template shows by default".
+CAPS = (1_000_000, 30, 20, 10, 5, 3, 1, 0)
+
+DocumentFormat = Literal["html", "md", "xlsx"]
+
+
+class MessageRenderer:
+    def __init__(self, templates: Templates, robot_limits: Mapping[str, int]) -> None:
+        self._templates = templates
+        self._robot_limits = dict(robot_limits)
+        templates.env.filters["md"] = escape_markdown
+
+    # -- the Renderer protocol ------------------------------------------------------------
+
+    def reminder(self, view: ReminderView, channel: str) -> list[Part]:
+        _check(channel)
+        subject = self._line("reminder/subject.txt", view=view)
+        if channel == TELEGRAM:
+            head = self._telegram_one("reminder/telegram_head.html", view=view)
+            parts = [Part("head", Message(subject, head))]
+            for s in view.tasks:
+                task_id = s.task.id
+                body = self._telegram_one("reminder/telegram_task.html", view=view, s=s)
+                message = Message(subject, body, buttons=self._answer_buttons(task_id))
+                parts.append(Part(f"task:{task_id}", message, task_id=task_id))
+            return parts
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "reminder/robot.md", view=view))]
+        return [Part("", self._email(subject, "reminder", view=view))]
+
+    def bulletin(self, view: Bulletin, channel: str) -> list[Part]:
+        _check(channel)
+        context = self._bulletin_context(view)
+        subject = self._line("bulletin/subject.txt", **context)
+        if channel == TELEGRAM:
+            summary = self._fit(
+                lambda cap: self._render("bulletin/telegram.html", limit=cap, **context),
+                lambda body: visible_length(body) <= TEXT_LIMIT,
+            )
+            if visible_length(summary) > TEXT_LIMIT:
+                summary = split_lines(summary)[0]
+            document = Attachment(
+                self._filename(view, "html"),
+                self._render("bulletin/document.html", **context).encode(),
+                HTML_MIME,
+            )
+            return [Part("", Message(subject, summary, attachments=(document,)))]
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
+        workbook = Attachment(self._filename(view, "xlsx"), self._workbook(view), XLSX_MIME)
+        return [Part("", self._email(subject, "bulletin", (workbook,), **context))]
+
+    def digest(self, view: DigestView, channel: str) -> list[Part]:
+        _check(channel)
+        subject = self._line("digest/subject.txt", view=view)
+        if channel == TELEGRAM:
+            return _telegram_pieces(subject, self._render("digest/telegram.html", view=view))
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "digest/robot.md", view=view))]
+        return [Part("", self._email(subject, "digest", view=view))]
+
+    def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]:
+        _check(channel)
+        subject = self._line("plan_notice/subject.txt", notice=notice)
+        if channel == TELEGRAM:
+            body = self._render("plan_notice/telegram.html", notice=notice)
+            return _telegram_pieces(subject, body)
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
+        return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    # -- files --------------------------------------------------------------------------
+
+    def bulletin_document(self, view: Bulletin, fmt: str) -> str | bytes:
+        """The whole 通报 as a file: ``html`` (a standalone page), ``md`` or ``xlsx``."""
+        context = self._bulletin_context(view)
+        if fmt == "html":
+            return self._render("bulletin/document.html", **context) + "\n"
+        if fmt == "md":
+            return self._render("bulletin/document.md", **context) + "\n"
+        if fmt == "xlsx":
+            return self._workbook(view)
+        raise ValueError(f"unknown bulletin format {fmt!r} (html, md or xlsx)")
+
+    def bulletin_filename(self, view: Bulletin, fmt: str) -> str:
+        """``督查通报-2022-06.<fmt>``, the stem worded by the templates."""
+        return self._filename(view, fmt)
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def _render(self, name: str, **context: Any) -> str:
+        return self._templates.render(name, **context)
+
+    def _line(self, name: str, **context: Any) -> str:
+        """A subject: one line, however the template wraps it."""
+        return " ".join(self._render(name, **context).split())
+
+    def _words(self, name: str) -> Any:
+        return self._templates.module(name)
+
+    def _email(
+        self, subject: str, kind: str, attachments: tuple[Attachment, ...] = (), **context: Any
+    ) -> Message:
+        return Message(
+            subject,
+            self._render(f"{kind}/email.txt", **context) + "\n",
+            html=self._render(f"{kind}/email.html", **context) + "\n",
+            attachments=attachments,
+        )
+
+    def _telegram_one(self, name: str, **context: Any) -> str:
+        """A text that must go as one message: the template keeps it short; never over."""
+        body = self._render(name, **context)
+        return body if visible_length(body) <= TEXT_LIMIT else split_lines(body)[0]
+
+    def _robot(self, channel: str, subject: str, name: str, **context: Any) -> Message:
+        limit = self._robot_limits[channel]
+
+        def render(cap: int) -> str:
+            body = self._render(name, robot=channel, limit=cap, **context)
+            # DingTalk joins lines that end without a markdown hard break.
+            return _hard_breaks(body) if channel == "dingtalk" else body
+
+        body = self._fit(render, lambda text: len(text.encode()) <= limit)
+        return Message(subject, _cut_bytes(body, limit))
+
+    def _fit(self, render: Callable[[int], str], fits: Callable[[str], bool]) -> str:
+        body = ""
+        for cap in CAPS:
+            body = render(cap)
+            if fits(body):
+                break
+        return body
+
+    def _answer_buttons(self, task_id: str) -> tuple[tuple[Button, ...], ...]:
+        rows: Sequence[Sequence[Sequence[str]]] = self._words("reminder/buttons.j2").rows
+        buttons: list[tuple[Button, ...]] = []
+        for row in rows:
+            line: list[Button] = []
+            for label, code in row:
+                if not ANSWER_CODES.match(str(code)):
+                    raise ValueError(f"reminder/buttons.j2: unknown answer {code!r}")
+                data = f"p:{task_id}:{code}"
+                if len(data.encode()) > CALLBACK_DATA_BYTES:
+                    return ()  # too long an id for a button: replying to the message still works
+                line.append(Button(str(label), data))
+            buttons.append(tuple(line))
+        return tuple(buttons)
+
+    def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
+        # The footer prints the ranking formula from the weights the scores were made with.
+        return {"view": view, "weights": view.weights, "points": view.points or dict(POINTS)}
+
+    def _filename(self, view: Bulletin, fmt: str) -> str:
+        stem = str(self._words("_words.j2").bulletin_file)
+        return f"{stem}-{view.period.key}.{fmt}"
+
+    def _workbook(self, view: Bulletin) -> bytes:
+        words = self._words("bulletin/xlsx.j2")
+        points = view.points or dict(POINTS)
+        return bulletin_workbook(
+            view,
+            WorkbookWords(
+                sheets={key: str(words.sheets[key]) for key in SHEETS},
+                headers={key: [str(h) for h in value] for key, value in words.headers.items()},
+                overview={str(k): str(v) for k, v in words.overview.items()},
+                lights={str(k): str(v) for k, v in words.lights.items()},
+                fills={str(k): str(v) for k, v in words.fills.items()},
+                fonts={str(k): str(v) for k, v in words.fonts.items()},
+                separator=str(words.separator),
+                month=_plain(words.month(view.period)),
+                formula=_plain(words.formula(view.weights, points)),
+                say=self._templates.texts,
+            ),
+        )
+
+
+def _check(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise ValueError(f"no templates for channel {channel!r} ({', '.join(CHANNELS)})")
+
+
+def _telegram_pieces(subject: str, body: str) -> list[Part]:
+    pieces = split_lines(body)
+    if len(pieces) == 1:
+        return [Part("", Message(subject, pieces[0]))]
+    return [Part(str(n), Message(subject, piece)) for n, piece in enumerate(pieces, start=1)]
+
+
+def _hard_breaks(markdown: str) -> str:
+    lines = markdown.split("\n")
+    return "\n".join(
+        f"{line}  " if line.strip() and following.strip() else line
+        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+    )
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The last resort for a robot: whole lines up to ``limit`` UTF-8 bytes."""
+    if len(text.encode()) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    for line in text.split("\n"):
+        size = len(line.encode()) + 1
+        if used + size > limit - len("…".encode()):
+            break
+        kept.append(line)
+        used += size
+    return "\n".join([*kept, "…"])
+
+
+def _plain(value: object) -> str:
+    """A macro called from Python: its text, whitespace folded, not HTML."""
+    return " ".join(str(value).split())
+
+
+# Emphasis, code and links; "_" stays (ids like rd_ratio must read as written, and an
+# underscore inside a word emphasises nothing).
+_MARKDOWN_SPECIAL = str.maketrans({"*": "＊", "`": "｀", "[": "［", "]": "］"})
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_FULL_WIDTH_ANGLES = str.maketrans({"<": "＜", ">": "＞"})
+
+
+def escape_markdown(text: object, flavour: str = "markdown") -> str:
+    """A user's string, shown as itself in a robot's markdown (``| md(robot)``).
+
+    Markdown punctuation becomes its full-width twin, which reads the same in Chinese and
+    which no robot parses. Feishu and DingTalk decode ``&lt;``; WeCom's markdown is not
+    documented to, so it gets full-width angle brackets. Plain ``markdown`` (a file) uses
+    backslashes and entities.
+    """
+    value = str(text)
+    if flavour == "markdown":
+        value = value.translate(_ENTITIES)
+        return re.sub(r"([\\*_`\[\]~#|])", r"\\\1", value)
+    value = value.translate(_MARKDOWN_SPECIAL)
+    if flavour == "wecom":
+        return value.translate(_FULL_WIDTH_ANGLES)
+    return value.translate(_ENTITIES)

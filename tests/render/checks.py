@@ -1,0 +1,91 @@
+"""What every rendered message must satisfy, shared by the render tests."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from tests.fakes.telegram_api import TEXT_LIMIT, parse_html, utf16_len
+
+from superbot.channels.dingtalk import DingtalkChannel
+from superbot.channels.feishu import FeishuChannel
+from superbot.channels.wecom import WecomChannel
+from superbot.render.messages import ROBOTS
+from superbot.render.telegram import visible_length
+from superbot.service.ports import Message, Part
+
+LIMITS = {c.name: c.max_body_bytes for c in (WecomChannel, DingtalkChannel, FeishuChannel)}
+
+
+class _Html(HTMLParser):
+    VOID = frozenset({"meta", "br", "img", "hr", "input", "link", "col", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: set[str] = set()
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attrs.extend(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack[-1:] == [tag], f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def read_html(source: str) -> _Html:
+    parser = _Html()
+    parser.feed(source)
+    parser.close()
+    assert parser.stack == [], f"unclosed: {parser.stack}"
+    return parser
+
+
+def check_email_html(source: str) -> str:
+    """The mail-client rules; returns the text a reader sees."""
+    page = read_html(source)
+    assert source.startswith("<!DOCTYPE html>")
+    assert not {"script", "img", "link", "style", "iframe", "object", "form"} & page.tags
+    names = {name for name, _ in page.attrs}
+    assert not {"class", "src", "onload", "onclick"} & names
+    assert "http" not in source  # no external images, fonts or links
+    assert "@import" not in source
+    assert "@font-face" not in source
+    return "".join(page.text)
+
+
+def check_telegram(message: Message) -> str:
+    parsed = parse_html(message.body)  # raises HtmlError on anything Telegram would refuse
+    assert 0 < utf16_len(parsed.text) <= TEXT_LIMIT
+    assert visible_length(message.body) == utf16_len(parsed.text)
+    for row in message.buttons:
+        for button in row:
+            assert button.label
+            assert 1 <= len(button.data.encode()) <= 64
+    for attachment in message.attachments:
+        assert attachment.content
+        assert attachment.filename
+    return parsed.text
+
+
+def check(part: Part, channel: str) -> None:
+    message = part.message
+    assert message.subject
+    assert "\n" not in message.subject
+    if channel == "telegram":
+        check_telegram(message)
+    elif channel in ROBOTS:
+        assert message.html is None
+        assert not message.buttons
+        assert 0 < len(message.body.encode()) <= LIMITS[channel]
+    else:
+        assert message.body.strip()
+        assert message.html is not None
+        check_email_html(message.html)

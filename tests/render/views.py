@@ -1,0 +1,432 @@
+"""Views built by hand for the render tests: no plan, one task, the shipped plan, 2,000 tasks.
+
+The lights are the real ones (``assess_tasks``); the reports are invented, the same every
+run, so that every light, state and kind of note shows up somewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from superbot.domain.lights import Light
+from superbot.domain.model import (
+    Campaign,
+    Department,
+    Indicator,
+    Person,
+    Plan,
+    PlanSettings,
+    Report,
+    State,
+    Task,
+)
+from superbot.domain.periods import Period, month_of, week_before
+from superbot.domain.ranking import (
+    POINTS,
+    REPORT_WEIGHT,
+    TASK_WEIGHT,
+    TaskStanding,
+    rank,
+    score_department,
+)
+from superbot.plan.load import load_plan
+from superbot.service.ports import PlanNotice
+from superbot.service.status import TaskStatus, assess_tasks
+from superbot.service.store import ActivePlan
+from superbot.service.views import (
+    Bulletin,
+    CampaignSummary,
+    DepartmentRank,
+    DigestView,
+    FailedDelivery,
+    IndicatorReading,
+    LightCounts,
+    ReminderView,
+    ReportLine,
+    Silence,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_TASKS = ROOT / "tasks.yaml"
+ZONE = ZoneInfo("Asia/Shanghai")
+TRICKY = "R&D <核心> & “引号”"
+MONTH = month_of(date(2022, 6, 1))
+AS_OF = MONTH.last  # lights at the end of June
+DIGEST_DAY = date(2022, 6, 27)  # a Monday: the digest covers 20–26 June
+REMINDER_DAY = date(2022, 6, 20)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Every view of one plan."""
+
+    name: str
+    plan: Plan
+    statuses: tuple[TaskStatus, ...]
+    bulletin: Bulletin
+    digest: DigestView
+    reminders: tuple[ReminderView, ...]  # one per lead department with an owner
+    notices: tuple[PlanNotice, ...]
+
+
+# -- plans ---------------------------------------------------------------------------------
+
+
+def empty_plan() -> Plan:
+    """No tasks; one department with an owner, so that an empty reminder renders too."""
+    return Plan(
+        settings=PlanSettings(name="空白计划", start=date(2022, 1, 1), coordinators=("wang",)),
+        departments=(Department("dck", "督查科"),),
+        people=(Person("wang", "王丽", "dck"),),
+    )
+
+
+def one_task_plan() -> Plan:
+    department = Department("rd", f"{TRICKY} 研发中心")
+    owner = Person("owner", "张三", "rd", email="zhang@example.gov.cn", telegram=123456789)
+    coordinator = Person("coord", "王丽", "rd", email="wangli@example.gov.cn")
+    task = Task(
+        id="rd-1",
+        campaign_id="c1",
+        title=f"{TRICKY} 攻关",
+        lead="rd",
+        start=date(2022, 1, 1),
+        due=date(2022, 12, 31),
+        indicators=(Indicator("patents", "发明专利授权", "件", 12),),
+    )
+    return Plan(
+        settings=PlanSettings(
+            name=f"{TRICKY} 计划", start=date(2022, 1, 1), coordinators=("coord",)
+        ),
+        departments=(department,),
+        people=(owner, coordinator),
+        campaigns=(Campaign("c1", f"{TRICKY} 专项"),),
+        tasks=(task,),
+    )
+
+
+@cache
+def shipped_plan() -> Plan:
+    result = load_plan(SHIPPED_TASKS)
+    assert result.plan is not None, result.problems
+    plan = result.plan
+    # One title a person might really write, to prove it survives every format.
+    first = dataclasses.replace(plan.tasks[0], title=f"{TRICKY} 高新技术产业投资攻坚")
+    return dataclasses.replace(plan, tasks=(first, *plan.tasks[1:]))
+
+
+def huge_plan(tasks: int = 2000, departments: int = 300, campaigns: int = 40) -> Plan:
+    depts = tuple(
+        Department(f"d{i}", f"第{i}号单位（区科技创新和产业促进服务中心{TRICKY}）")
+        for i in range(departments)
+    )
+    people = tuple(
+        Person(f"p{i}-{j}", f"责任人{i}之{j}", f"d{i}") for i in range(departments) for j in (1, 2)
+    )
+    camps = tuple(
+        Campaign(f"c{i}", f"第{i}个专项行动：科技创新提质增效攻坚") for i in range(campaigns)
+    )
+    items = tuple(
+        Task(
+            id=f"t{i}",
+            campaign_id=f"c{i % campaigns}",
+            title=f"第{i}项重点任务：推进{TRICKY}产业园区和创新平台建设",
+            lead=f"d{i % departments}",
+            start=date(2022, 1, 1),
+            due=date(2022, 7, 1) + timedelta(days=i % 200) if i % 3 else date(2022, 6, 1),
+            support=(f"d{(i + 1) % departments}", f"d{(i + 2) % departments}"),
+        )
+        for i in range(tasks)
+    )
+    return Plan(
+        settings=PlanSettings(name="超大计划", start=date(2022, 1, 1), coordinators=("p0-1",)),
+        departments=depts,
+        people=people,
+        campaigns=camps,
+        tasks=items,
+    )
+
+
+def active(plan: Plan) -> ActivePlan:
+    return ActivePlan(
+        settings=plan.settings,
+        departments={d.id: d for d in plan.departments},
+        people={p.id: p for p in plan.people},
+        campaigns={c.id: c for c in plan.campaigns},
+        tasks=list(plan.tasks),
+        coordinators=plan.settings.coordinators,
+        telegram={p.id: p.telegram for p in plan.people if p.telegram is not None},
+    )
+
+
+# -- reports -------------------------------------------------------------------------------
+
+
+def at(day: date) -> datetime:
+    return datetime.combine(day, time(10, 30), ZONE)
+
+
+def invented_reports(plan: Plan, until: date) -> dict[str, Report]:
+    """The latest report of each task on ``until``: a mix of every kind."""
+    reports: dict[str, Report] = {}
+    owners = {p.department_id: p.id for p in reversed(plan.people)}
+    for i, task in enumerate(plan.tasks):
+        kind = i % 8
+        day = until - timedelta(days=(i * 5) % 45)
+        person = owners.get(task.lead)
+        values = {ind.id: round(ind.target * 0.4, 1) for ind in task.indicators if ind.target}
+        report: Report | None
+        if kind == 0:
+            report = None
+        elif kind == 1:
+            report = Report(task.id, at(day), 100, State.DONE, "已按计划完成，材料已报送。", person)
+        elif kind == 2:
+            report = Report(
+                task.id, at(day), 30, State.BLOCKED, f"{TRICKY}：用地指标未落实", person
+            )
+        elif kind == 3:
+            report = Report(task.id, at(day), 40, State.AT_RISK, "资金拨付进度偏慢", person)
+        elif kind == 4:
+            report = Report(task.id, at(day), 10, None, None, person)
+        elif kind == 5:
+            report = Report(task.id, at(day), 50, State.ON_TRACK, "按计划推进", person, values)
+        elif kind == 6:
+            note = "已完成前期调研、方案编制和专家论证，正在组织实施，" * 4
+            report = Report(task.id, at(day), 80, State.ON_TRACK, note, person, values)
+        else:
+            report = Report(task.id, at(day), 60, None, "<script>alert(1)</script>", person)
+        if report is not None and report.at.date() <= until:
+            reports[task.id] = report
+    return reports
+
+
+# -- views ---------------------------------------------------------------------------------
+
+
+def by_severity(statuses: Sequence[TaskStatus]) -> tuple[TaskStatus, ...]:
+    return tuple(sorted(statuses, key=lambda s: (s.light.severity, s.task.due)))
+
+
+def statuses_of(plan: Plan, reports: Mapping[str, Report], as_of: date) -> tuple[TaskStatus, ...]:
+    return tuple(assess_tasks(active(plan), reports, as_of))
+
+
+def bulletin_view(plan: Plan, reports: Mapping[str, Report], period: Period) -> Bulletin:
+    statuses = statuses_of(plan, reports, period.last)
+    departments = {d.id: d for d in plan.departments}
+    led: dict[str, list[TaskStatus]] = defaultdict(list)
+    for s in statuses:
+        led[s.task.lead].append(s)
+
+    def reported(s: TaskStatus) -> bool:
+        return s.assessment.last_report is not None and s.assessment.last_report in period
+
+    def standing(s: TaskStatus) -> TaskStanding:
+        a = s.assessment
+        done_before = (
+            s.light is Light.DONE and a.last_report is not None and (a.last_report < period.first)
+        )
+        return TaskStanding(
+            light=s.light,
+            done_late=s.light is Light.DONE
+            and a.last_report is not None
+            and a.last_report > s.task.due,
+            open_in_period=not done_before and s.task.start <= period.last,
+            reported_in_period=reported(s),
+        )
+
+    scores = rank(score_department(d, [standing(s) for s in items]) for d, items in led.items())
+    ranking = tuple(
+        DepartmentRank(departments[sc.department_id], sc, LightCounts.of(led[sc.department_id]))
+        for sc in scores
+    )
+    silent_tasks: dict[str, list[Task]] = defaultdict(list)
+    for s in statuses:
+        if s.light is not Light.DONE and not reported(s):
+            silent_tasks[s.task.lead].append(s.task)
+    silent = tuple(
+        Silence(
+            departments[d],
+            tuple(p for p in plan.people if p.department_id == d),
+            tuple(tasks),
+        )
+        for d, tasks in silent_tasks.items()
+    )
+    indicators = tuple(
+        IndicatorReading(
+            s.task,
+            ind,
+            reports[s.task.id].values.get(ind.id) if s.task.id in reports else None,
+            s.assessment.last_report,
+        )
+        for s in statuses
+        for ind in s.task.indicators
+    )
+    return Bulletin(
+        plan_name=plan.settings.name,
+        period=period,
+        as_of=period.last,
+        issued_on=period.last + timedelta(days=1),
+        rules=plan.settings.rules,
+        counts=LightCounts.of(statuses),
+        campaigns=tuple(
+            CampaignSummary(c, LightCounts.of([s for s in statuses if s.campaign.id == c.id]))
+            for c in plan.campaigns
+        ),
+        ranking=ranking,
+        red=by_severity([s for s in statuses if s.light is Light.RED]),
+        yellow=by_severity([s for s in statuses if s.light is Light.YELLOW]),
+        completed=tuple(s for s in statuses if s.light is Light.DONE and reported(s)),
+        indicators=indicators,
+        silent=silent,
+        statuses=statuses,
+        weights=(TASK_WEIGHT, REPORT_WEIGHT),
+        points=dict(POINTS),
+    )
+
+
+def reminder_views(
+    plan: Plan, reports: Mapping[str, Report], day: date
+) -> tuple[ReminderView, ...]:
+    statuses = statuses_of(plan, reports, day)
+    coordinators = tuple(p for p in plan.people if p.id in plan.settings.coordinators)
+    views = []
+    for department in plan.departments:
+        owners = [p for p in plan.people if p.department_id == department.id]
+        open_tasks = [
+            s for s in statuses if s.task.lead == department.id and s.light is not Light.DONE
+        ]
+        if owners and (open_tasks or not plan.tasks):
+            views.append(
+                ReminderView(
+                    person=owners[0],
+                    department=department,
+                    period=month_of(day),
+                    as_of=day,
+                    tasks=by_severity(open_tasks),
+                    coordinators=coordinators,
+                )
+            )
+    return tuple(views)
+
+
+def digest_view(plan: Plan, reports: Mapping[str, Report], day: date) -> DigestView:
+    week = week_before(day)
+    now = statuses_of(plan, reports, day)
+    before = {s.task.id: s.light for s in statuses_of(plan, reports, week.first)}
+    people = {p.id: p for p in plan.people}
+    tasks = {t.id: t for t in plan.tasks}
+    lines = tuple(
+        ReportLine(r, tasks[r.task_id], people.get(r.person_id or ""))
+        for r in reports.values()
+        if r.at.astimezone(ZONE).date() in week
+    )
+
+    def new(light: Light) -> tuple[TaskStatus, ...]:
+        return tuple(s for s in now if s.light is light and before.get(s.task.id) is not light)
+
+    silent_since = day - timedelta(days=31)
+    silent_tasks: dict[str, list[Task]] = defaultdict(list)
+    for s in now:
+        last = s.assessment.last_report
+        if s.light is not Light.DONE and (last is None or last < silent_since):
+            silent_tasks[s.task.lead].append(s.task)
+    departments = {d.id: d for d in plan.departments}
+    failed = (
+        (
+            FailedDelivery(
+                "bulletin",
+                "2022-05",
+                "telegram",
+                "123456789",
+                "张三",
+                "telegram: Forbidden: bot was blocked by the user",
+                None,
+            ),
+            FailedDelivery(
+                "reminder",
+                "2022-06",
+                "email",
+                "bad@example",
+                None,
+                f"email: recipient refused: 550 {TRICKY}",
+                None,
+            ),
+        )
+        if plan.tasks
+        else ()
+    )
+    return DigestView(
+        plan_name=plan.settings.name,
+        period=week,
+        as_of=day,
+        counts=LightCounts.of(now),
+        reports=lines,
+        new_red=new(Light.RED),
+        new_yellow=new(Light.YELLOW),
+        completed=new(Light.DONE),
+        silent=tuple(
+            Silence(
+                departments[d], tuple(p for p in plan.people if p.department_id == d), tuple(ts)
+            )
+            for d, ts in silent_tasks.items()
+        ),
+        silent_since=silent_since,
+        upcoming=by_severity(
+            [
+                s
+                for s in now
+                if s.light is not Light.DONE and day <= s.task.due <= day + timedelta(days=14)
+            ]
+        ),
+        failed=failed,
+        plan_changes=("tasks.yaml",) if plan.tasks else (),
+    )
+
+
+def notices(plan: Plan) -> tuple[PlanNotice, ...]:
+    if not plan.tasks:
+        return (PlanNotice("tasks.yaml", (), applied=True),)
+    problems = tuple(
+        f"tasks.yaml:{40 + i}:9: 任务 {t.id} 的标题 “{t.title}” 有误 <{i}> & 需修改"
+        for i, t in enumerate(plan.tasks)
+    )
+    diff = tuple(f"~ {t.id} {t.title}" for t in plan.tasks[:3])
+    return (
+        PlanNotice("tasks.yaml", problems, applied=False),
+        PlanNotice("tasks.yaml", diff, applied=True),
+    )
+
+
+def case(name: str, plan: Plan) -> Case:
+    reports = invented_reports(plan, AS_OF)
+    return Case(
+        name=name,
+        plan=plan,
+        statuses=statuses_of(plan, reports, AS_OF),
+        bulletin=bulletin_view(plan, reports, MONTH),
+        digest=digest_view(plan, invented_reports(plan, DIGEST_DAY), DIGEST_DAY),
+        reminders=reminder_views(plan, invented_reports(plan, REMINDER_DAY), REMINDER_DAY),
+        notices=notices(plan),
+    )
+
+
+@cache
+def cases() -> dict[str, Case]:
+    return {
+        "empty": case("empty", empty_plan()),
+        "one": case("one", one_task_plan()),
+        "shipped": case("shipped", shipped_plan()),
+    }
+
+
+@cache
+def huge() -> Case:
+    return case("huge", huge_plan())
