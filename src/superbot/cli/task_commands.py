@@ -15,7 +15,7 @@ from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
 from superbot.cli.runtime import Runtime
 from superbot.domain.lights import Light
 from superbot.domain.model import State
-from superbot.service.errors import ServiceError
+from superbot.service.errors import NotSynced, ServiceError
 from superbot.service.report import ReportRequest, record_report
 from superbot.service.status import TaskStatus, load_plan, task_statuses
 
@@ -52,8 +52,10 @@ def status(
         zone = ZoneInfo(plan.settings.timezone)
         day = as_of or runtime.now().astimezone(zone).date()
         plan, statuses = task_statuses(runtime.store, day, campaign=campaign, lead=lead, plan=plan)
-    except ServiceError as error:
-        return _refuse(runtime, error, 2 if campaign or lead else 1)
+    except NotSynced as error:
+        return _refuse(runtime, error, 1)
+    except ServiceError as error:  # an unknown --campaign or --lead
+        return _refuse(runtime, error, 2)
     if lights:
         statuses = [s for s in statuses if s.light.value in lights]
     if as_json:

@@ -50,6 +50,14 @@ class Assessment:
         return round_half_up(self.lag)
 
 
+_ALSO_ON_RED = ("light.due_soon", "light.stale")
+
+
+def lag_points(lag: float) -> float:
+    """Lag as shown: one decimal, so a lag of 30.4 never reads "30" on a red light."""
+    return round(lag, 1)
+
+
 def round_half_up(value: float) -> int:
     return math.floor(value + 0.5)
 
@@ -107,21 +115,31 @@ def assess(
     if state is State.BLOCKED:
         red.append(Text.of("light.blocked"))
     if lag > rules.red_lag:
-        red.append(Text.of("light.lag", points=round_half_up(lag), expected=expected))
-    if red:
-        return result(Light.RED, red)
+        red.append(Text.of("light.lag", points=lag_points(lag), expected=expected))
 
     yellow: list[Text] = []
     workdays_left = calendar.workdays_between(as_of, task.due)
-    if workdays_left <= rules.warn_workdays:
-        yellow.append(Text.of("light.due_soon", workdays=workdays_left, due=task.due))
+    if workdays_left <= rules.warn_workdays and not is_overdue(task, as_of):
+        yellow.append(
+            Text.of(
+                "light.due_soon",
+                workdays=workdays_left,
+                due=task.due,
+                days=(task.due - as_of).days,  # 0 workdays left is not "due today" before a holiday
+            )
+        )
     if state is State.AT_RISK:
         yellow.append(Text.of("light.at_risk"))
-    if lag >= rules.yellow_lag:
-        yellow.append(Text.of("light.lag", points=round_half_up(lag), expected=expected))
-    if is_stale(task, last_report, as_of, rules):
+    if lag >= rules.yellow_lag and not lag > rules.red_lag:
+        yellow.append(Text.of("light.lag", points=lag_points(lag), expected=expected))
+    stale = is_stale(task, last_report, as_of, rules)
+    if stale:
         days = None if last_report is None else (as_of - last_report).days
         yellow.append(Text.of("light.stale", days=days))
+
+    if red:
+        # A red task also says when it is close to its deadline or silent: a 督查科 asks both.
+        return result(Light.RED, red + [r for r in yellow if r.key in _ALSO_ON_RED])
     if yellow:
         return result(Light.YELLOW, yellow)
 

@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from superbot.domain.calendar import CalendarSpec, Holidays, WorkdayCalendar
@@ -39,12 +40,35 @@ from superbot.domain.model import (
     Task,
     Webhook,
 )
+from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 
 LOCALES = ("zh-CN", "en")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+ID_MAX_LENGTH = 64  # the store's id columns
 ENV_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+\Z")
+
+# What people write for Beijing time; the closest IANA names by spelling would be wrong
+# (Asia/Beijing → Asia/Brunei, UTC+8 → UTC).
+_CHINA_TIME = dict.fromkeys(
+    (
+        "beijing",
+        "asia/beijing",
+        "china",
+        "china/beijing",
+        "cst",
+        "utc+8",
+        "gmt+8",
+        "utc+08:00",
+        "+08:00",
+        "+8",
+        "北京",
+        "北京时间",
+        "asia/chongqing",
+    ),
+    "Asia/Shanghai",
+)
 
 RULE_RANGES = {
     "warn_workdays": (0, 60),
@@ -108,16 +132,24 @@ def parse_plan(source: bytes, path: str = "tasks.yaml") -> LoadResult:
         return _failed(path, line, col, Text.of("plan.not_utf8", byte=error.start), digest)
     if not text.strip() or _only_comments(text):
         return _failed(path, 1, 1, Text.of("plan.empty"), digest)
+    yaml = _yaml()
     try:
-        document = _yaml().load(text)
+        document = yaml.load(text)
     except MarkedYAMLError as error:
         return _syntax_failure(path, error, digest)
+    except ReaderError as error:
+        # A control character (NUL, ESC …): most likely a binary file, not a damaged plan.
+        line, col = _position_of_char(text, error.position)
+        code = error.character if isinstance(error.character, int) else 0
+        return _failed(path, line, col, Text.of("plan.control_character", code=code), digest)
     except YAMLError as error:
-        return _failed(path, 1, 1, Text.of("plan.syntax", problem=str(error)), digest)
+        problem = " ".join(str(error).split())
+        return _failed(path, 1, 1, Text.of("plan.syntax", problem=problem), digest)
     if not isinstance(document, CommentedMap):
         kind = _kind(document)
         return _failed(path, 1, 1, Text.of("plan.top_not_mapping", got=kind), digest)
     reader = _Reader()
+    reader.problems.extend(yaml.constructor.duplicates)
     plan = reader.read(document)
     problems = tuple(sorted(reader.problems, key=lambda p: (p.line, p.col)))
     has_error = any(p.severity is Severity.ERROR for p in problems)
@@ -141,22 +173,57 @@ def _position_of_byte(source: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+def _zone_guess(value: object) -> str | None:
+    typed = str(value)
+    alias = _CHINA_TIME.get("".join(typed.split()).lower())
+    if alias is not None:
+        return alias
+    guess = difflib.get_close_matches(typed, sorted(available_timezones()), n=1, cutoff=0.6)
+    return guess[0] if guess else None
+
+
+def _position_of_char(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
 def _syntax_failure(path: str, error: MarkedYAMLError, digest: str) -> LoadResult:
     mark = error.problem_mark or error.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    problem = (error.problem or "").strip()
-    duplicate = re.match(r'found duplicate key "(.*)" with value', problem)
-    if duplicate and error.context_mark is not None:
-        text = Text.of(
-            "plan.duplicate_key", key=duplicate.group(1), first_line=error.context_mark.line + 1
-        )
-    else:
-        text = Text.of("plan.syntax", problem=problem, context=(error.context or "").strip())
+    # One line per problem: PATH:LINE:COL: message, whatever the parser's wording.
+    problem = " ".join((error.problem or "").split())
+    context = " ".join((error.context or "").split())
+    text = Text.of("plan.syntax", problem=problem, context=context)
     return _failed(path, line, col, text, digest)
 
 
-class _Constructor(RoundTripConstructor):  # type: ignore[misc]
-    """Keeps dates as the strings the coordinator typed: we parse and report them ourselves."""
+class _Constructor(RoundTripConstructor):
+    """Keeps dates as the strings the coordinator typed: we parse and report them ourselves.
+
+    A key written twice in one mapping is a problem like any other, not the end of reading:
+    the first value stays and the rest of the file is still checked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.duplicates: list[Problem] = []
+
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        if key not in mapping:
+            return True
+        first = mapping.lc.data.get(key)
+        first_line = first[0] + 1 if first else node.start_mark.line + 1
+        mark = key_node.start_mark
+        self.duplicates.append(
+            Problem(
+                mark.line + 1,
+                mark.column + 1,
+                Text.of("plan.duplicate_key", name=str(key), first_line=first_line),
+            )
+        )
+        return False
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
@@ -200,6 +267,10 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self._references: list[tuple[str, str, tuple[int, int]]] = []  # (kind, id, pos)
+        # Every id written in the file, even on an entry with errors of its own: a reference
+        # to it is not "unknown", the entry is what needs fixing.
+        self.declared: dict[str, set[str]] = {}
+        self.plan_start_written = False  # a bad plan.start is reported once, not on every task
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -249,19 +320,22 @@ class _Reader:
             self.error(pos, "plan.wrong_type", field=where, expected="mapping", got=_kind(node))
             return None
         allowed = tuple(allowed)
+        suggested = set()
         for key in node:
             if not isinstance(key, str) or key not in allowed:
-                guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                guess = closest(str(key), allowed, cutoff=0.6)
+                suggested.update([guess] if guess else [])
                 self.error(
                     self.key_pos(node, key),
                     "plan.unknown_field",
                     field=str(key),
                     where=where,
-                    suggestion=guess[0] if guess else None,
+                    suggestion=guess,
                     allowed=allowed,
                 )
         for key in required:
-            if node.get(key) is None:
+            # "tittle: …" is one mistake: its "did you mean title?" says all there is to say.
+            if node.get(key) is None and key not in suggested:
                 at = self.key_pos(node, key) if key in node else self.node_pos(node)
                 self.error(at, "plan.missing_field", field=key, where=where)
         return node
@@ -313,6 +387,9 @@ class _Reader:
         ident = str(value)
         if not ID_PATTERN.match(ident):
             self.error(pos, "plan.bad_id", field=where, value=ident)
+            return None
+        if len(ident) > ID_MAX_LENGTH:
+            self.error(pos, "plan.id_too_long", field=where, value=ident, limit=ID_MAX_LENGTH)
             return None
         return ident
 
@@ -370,7 +447,9 @@ class _Reader:
             return None
         choices = tuple(choices)
         if not isinstance(value, str) or value not in choices:
-            guess = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+            lowered = str(value).strip().lower()
+            guess = [lowered] if lowered in choices else []
+            guess = guess or difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
             self.error(
                 self.value_pos(node, key),
                 "plan.bad_choice",
@@ -391,6 +470,7 @@ class _Reader:
             self.error(pos, "plan.duplicate_id", kind=kind, id=ident, first_line=seen.lines[ident])
             return False
         seen.lines[ident] = pos[0] + 1
+        self.declared.setdefault(kind, set()).add(ident)
         return True
 
     # -- the document ----------------------------------------------------------------------
@@ -418,7 +498,9 @@ class _Reader:
         broadcast = self.read_broadcast(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
-        self.check_references({d.id for d in departments}, {p.id for p in people})
+        self.check_references(
+            self.declared.get("department", set()), self.declared.get("person", set())
+        )
         self.check_owners(root, departments, people, tasks, coordinators)
         if settings is None:
             return None
@@ -459,6 +541,7 @@ class _Reader:
         name = self.text(node, "name", "plan.name", required=True) or ""
         timezone = self.zone(node)
         start = self.day_field(node, "start", "plan.start")
+        self.plan_start_written = node.get("start") is not None
         holidays = self.choice(node, "holidays", "plan.holidays", [h.value for h in Holidays])
         locale = self.choice(node, "locale", "plan.locale", LOCALES) or "zh-CN"
         extra_holidays = self.days(node, "extra_holidays", "plan.extra_holidays")
@@ -487,12 +570,7 @@ class _Reader:
                 return value
             except (ZoneInfoNotFoundError, ValueError):
                 pass
-        guess = difflib.get_close_matches(
-            str(value), sorted(available_timezones()), n=1, cutoff=0.6
-        )
-        self.error(
-            pos, "plan.unknown_timezone", value=str(value), suggestion=guess[0] if guess else None
-        )
+        self.error(pos, "plan.unknown_timezone", value=str(value), suggestion=_zone_guess(value))
         return "Asia/Shanghai"
 
     def days(self, node: CommentedMap, key: str, where: str) -> frozenset[date]:
@@ -575,11 +653,12 @@ class _Reader:
                 else None
             )
             name = self.text(node, "name", "department.name", required=True)
-            if ident is not None and self.unique(
-                seen_departments, "department", ident, self.value_pos(node, "id")
+            if (
+                ident is not None
+                and self.unique(seen_departments, "department", ident, self.value_pos(node, "id"))
+                and name is not None
             ):
-                if name is not None:
-                    departments.append(Department(ident, name))
+                departments.append(Department(ident, name))
             for person_node, person_pos in self.items(node, "people", "people"):
                 person = self.read_person(person_node, person_pos, ident or "?", seen_people)
                 if person is not None:
@@ -606,11 +685,9 @@ class _Reader:
             self.error(self.value_pos(node, "email"), "plan.bad_email", value=email)
             email = None
         telegram = self.telegram_id(node)
-        if (
-            ident is None
-            or name is None
-            or not self.unique(seen, "person", ident, self.value_pos(node, "id"))
-        ):
+        if ident is None or not self.unique(seen, "person", ident, self.value_pos(node, "id")):
+            return None
+        if name is None:
             return None
         return Person(ident, name, department, position, email, telegram)
 
@@ -715,11 +792,12 @@ class _Reader:
             )
             name = self.text(node, "name", "campaign.name", required=True)
             description = self.text(node, "description", "campaign.description")
-            if ident is not None and self.unique(
-                seen_campaigns, "campaign", ident, self.value_pos(node, "id")
+            if (
+                ident is not None
+                and self.unique(seen_campaigns, "campaign", ident, self.value_pos(node, "id"))
+                and name is not None
             ):
-                if name is not None:
-                    campaigns.append(Campaign(ident, name, description))
+                campaigns.append(Campaign(ident, name, description))
             for task_node, task_pos in self.items(node, "tasks", "tasks"):
                 task = self.read_task(task_node, task_pos, ident or "?", plan_start, seen_tasks)
                 if task is not None:
@@ -761,7 +839,7 @@ class _Reader:
         start = self.day_field(node, "start", "task.start")
         if start is None and node.get("start") is None:
             start = plan_start
-            if plan_start is None:
+            if plan_start is None and not self.plan_start_written:
                 self.error(self.node_pos(node), "plan.missing_start", task=ident or "?")
         due = self.day_field(node, "due", "task.due")
         if start is not None and due is not None and due < start:
@@ -770,7 +848,11 @@ class _Reader:
         indicators = self.read_indicators(node)
         if None in (ident, title, lead, start, due):
             return None
-        assert ident and title and lead and start and due
+        assert ident
+        assert title
+        assert lead
+        assert start
+        assert due
         return Task(ident, campaign, title, lead, start, due, support, description, indicators)
 
     def read_support(self, node: CommentedMap, lead: str | None) -> tuple[str, ...]:
@@ -820,13 +902,13 @@ class _Reader:
         known = {"department": departments, "person": people}
         for kind, ident, pos in self._references:
             if ident not in known[kind]:
-                guess = difflib.get_close_matches(ident, sorted(known[kind]), n=1, cutoff=0.6)
+                guess = closest(ident, sorted(known[kind]), cutoff=0.6)
                 self.error(
                     pos,
                     "plan.unknown_ref",
                     kind=kind,
                     id=ident,
-                    suggestion=guess[0] if guess else None,
+                    suggestion=guess,
                 )
 
     def check_owners(

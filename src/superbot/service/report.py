@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.model import Report, State
 from superbot.domain.periods import local_day
+from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.status import TaskStatus, load_plan, task_statuses
 from superbot.service.store import ActivePlan, Store
@@ -53,11 +53,10 @@ def validated_report(
     if task is None:
         if store.task_archived(request.task_id):
             raise ServiceError("report.archived_task", id=request.task_id)
-        guess = difflib.get_close_matches(
-            request.task_id, [t.id for t in plan.tasks], n=1, cutoff=0.5
-        )
         raise ServiceError(
-            "report.unknown_task", id=request.task_id, suggestion=guess[0] if guess else None
+            "report.unknown_task",
+            id=request.task_id,
+            suggestion=closest(request.task_id, [t.id for t in plan.tasks]),
         )
     percent, state = _progress(request)
     if percent is None and state is not None:
@@ -65,9 +64,8 @@ def validated_report(
         previous = store.latest_progress(request.at or now).get(task.id)
         percent = previous.percent if previous is not None and previous.percent is not None else 0
     if request.by is not None and request.by not in plan.people:
-        guess = difflib.get_close_matches(request.by, list(plan.people), n=1, cutoff=0.5)
         raise ServiceError(
-            "report.unknown_person", id=request.by, suggestion=guess[0] if guess else None
+            "report.unknown_person", id=request.by, suggestion=closest(request.by, plan.people)
         )
     known = {i.id for i in task.indicators}
     for indicator in request.values:
@@ -98,13 +96,12 @@ def _progress(request: ReportRequest) -> tuple[int | None, State | None]:
     percent, state = request.percent, request.state
     if percent is not None and not 0 <= percent <= 100:
         raise ServiceError("report.percent_range", value=percent)
-    if request.done or state is State.DONE:
+    finished = request.done or state is State.DONE or percent == 100
+    if finished and state in (State.AT_RISK, State.BLOCKED):
+        raise ServiceError("report.finished_but", state=state.value)
+    if finished:
         if percent is not None and percent < 100:
             raise ServiceError("report.done_below_100", percent=percent)
-        return 100, State.DONE
-    if percent == 100:
-        if state in (State.AT_RISK, State.BLOCKED):
-            raise ServiceError("report.finished_but", state=state.value)
         return 100, State.DONE
     if percent is None:
         return None, state

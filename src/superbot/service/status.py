@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +12,7 @@ from superbot.domain.calendar import CalendarSpec, WorkdayCalendar
 from superbot.domain.lights import Assessment, Light, assess
 from superbot.domain.model import Campaign, Department, PlanSettings, Report, Task
 from superbot.domain.periods import end_of_day
+from superbot.domain.suggest import closest
 from superbot.service.errors import NotSynced, ServiceError
 from superbot.service.store import ActivePlan, Store
 
@@ -82,11 +82,11 @@ def task_statuses(
     plan = plan or load_plan(store)
     if campaign is not None and campaign not in plan.campaigns:
         raise ServiceError(
-            "status.unknown_campaign", id=campaign, suggestion=_guess(campaign, plan.campaigns)
+            "status.unknown_campaign", id=campaign, suggestion=closest(campaign, plan.campaigns)
         )
     if lead is not None and lead not in plan.departments:
         raise ServiceError(
-            "status.unknown_department", id=lead, suggestion=_guess(lead, plan.departments)
+            "status.unknown_department", id=lead, suggestion=closest(lead, plan.departments)
         )
     latest = store.latest_progress(end_of_day(as_of, ZoneInfo(plan.settings.timezone)))
     statuses = [
@@ -96,8 +96,3 @@ def task_statuses(
         and (lead is None or s.task.lead == lead)
     ]
     return plan, statuses
-
-
-def _guess(word: str, choices: Mapping[str, object]) -> str | None:
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return found[0] if found else None
