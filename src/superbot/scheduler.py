@@ -44,7 +44,9 @@ class PlanTrigger(BaseTrigger):  # type: ignore[misc]
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
 
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
         after = max(previous_fire_time, now) if previous_fire_time else now
         return next((fire.at for fire in self.schedule.fires_after(after)), None)
 
@@ -137,9 +139,18 @@ class Runner:
         if result.plan is None:
             log.error("tasks.yaml not applied:\n%s", "\n".join(lines))
             if self.store.active_plan() is not None:
-                self.delivery.notify_coordinators(PlanNotice(result.path, lines, applied=False), key, now)
+                self.delivery.notify_coordinators(
+                    PlanNotice(result.path, lines, applied=False), key, now
+                )
             return None
-        outcome = sync(self.store, result.plan, now=now, source=result.path, sha256=result.sha256, dry_run=False)
+        outcome = sync(
+            self.store,
+            result.plan,
+            now=now,
+            source=result.path,
+            sha256=result.sha256,
+            dry_run=False,
+        )
         if outcome.applied:
             log.info("tasks.yaml applied: %s", outcome)
             if self.on_plan_applied is not None:
@@ -150,8 +161,20 @@ class Runner:
 
     def start_scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler()
-        scheduler.add_job(self._tick_job, IntervalTrigger(seconds=TICK_SECONDS), id="tick", coalesce=True, max_instances=1)
-        scheduler.add_job(self._watch_job, IntervalTrigger(seconds=WATCH_SECONDS), id="watch", coalesce=True, max_instances=1)
+        scheduler.add_job(
+            self._tick_job,
+            IntervalTrigger(seconds=TICK_SECONDS),
+            id="tick",
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.add_job(
+            self._watch_job,
+            IntervalTrigger(seconds=WATCH_SECONDS),
+            id="watch",
+            coalesce=True,
+            max_instances=1,
+        )
         self.scheduler = scheduler
         self.reschedule()
         scheduler.start()
@@ -166,7 +189,9 @@ class Runner:
             return
         clock = PlanClock.of(plan.settings)
         for kind in ScheduleKind:
-            trigger = PlanTrigger(Schedule(Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar))
+            trigger = PlanTrigger(
+                Schedule(Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar)
+            )
             self.scheduler.add_job(
                 self._tick_job,
                 trigger,
@@ -201,4 +226,3 @@ class Runner:
             scheduler.shutdown(wait=False)
             if self.leader is not None:
                 self.leader.release()
-

@@ -18,7 +18,9 @@ class Sent:
 @dataclass
 class RecordingChannel:
     name: str = "telegram"
-    pace: Pace = field(default_factory=lambda: Pace(per_recipient=Rate(1, 1.0), overall=Rate(30, 1.0)))
+    pace: Pace = field(
+        default_factory=lambda: Pace(per_recipient=Rate(1, 1.0), overall=Rate(30, 1.0))
+    )
     clock: Callable[[], float] | None = None
     sent: list[Sent] = field(default_factory=list)
     failures: list[tuple[str | None, ChannelError]] = field(default_factory=list)

@@ -512,6 +512,15 @@ class _Params:
         except (TypeError, ValueError):
             raise _bad(f"invalid {name} specified") from None
 
+    def number(self, name: str) -> float | None:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _bad(f"invalid {name} specified") from None
+
     def flag(self, name: str) -> bool:
         value = self.values.get(name)
         if isinstance(value, str):
@@ -656,8 +665,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def serve(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self.read_chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         route = re.fullmatch(r"/bot([^/]*)/([^/]+)", url.path)
         if route is None:
             self.reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -677,6 +689,15 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, payload = self.server.fake._call(token, method, params)
         self.reply(status, payload)
+
+    def read_chunked(self) -> bytes:
+        chunks = []
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return b"".join(chunks)
 
     def reply(self, status: int, payload: JSON) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -1120,10 +1141,15 @@ class FakeTelegram:
     def redeliver(self, update: JSON) -> JSON:
         """Deliver ``update`` again with the same update_id, as Telegram does after a crash."""
         with self._cond:
-            again = copy.deepcopy(update)
-            self._pending.append(_Pending(again, forced=True))
+            again = _Pending(copy.deepcopy(update), forced=True)
+            # Telegram serves updates in update_id order, a redelivered one included.
+            at = next(
+                (i for i, p in enumerate(self._pending) if p.update_id > again.update_id),
+                len(self._pending),
+            )
+            self._pending.insert(at, again)
             self._cond.notify_all()
-            return copy.deepcopy(again)
+            return copy.deepcopy(again.update)
 
     def post_to_webhook(
         self, update: JSON, secret: str | None = "wrong", url: str | None = None
@@ -1207,7 +1233,7 @@ class FakeTelegram:
         message = self._new_message(chat, self.bot_user)
         message["text"] = parsed.text
         if parsed.entities:
-            message["entities"] = list(parsed.entities)
+            message["entities"] = copy.deepcopy(list(parsed.entities))
         self._finish_bot_message(message, markup, reply_to)
         previews = params.json("link_preview_options")
         if params.flag("disable_web_page_preview"):
@@ -1234,7 +1260,7 @@ class FakeTelegram:
         if parsed.text:
             message["caption"] = parsed.text
             if parsed.entities:
-                message["caption_entities"] = list(parsed.entities)
+                message["caption_entities"] = copy.deepcopy(list(parsed.entities))
         self._finish_bot_message(message, markup, reply_to)
         self._record_sent(
             message, "sendDocument", caption, parsed, parse_mode, markup, document, None
@@ -1262,7 +1288,7 @@ class FakeTelegram:
         message["text"] = parsed.text
         message.pop("entities", None)
         if parsed.entities:
-            message["entities"] = list(parsed.entities)
+            message["entities"] = copy.deepcopy(list(parsed.entities))
         self._set_markup(message, markup)
         message["edit_date"] = self._now()
         self._record_edit(message, "editMessageText", text, parsed, parse_mode, markup)
@@ -1353,7 +1379,7 @@ class FakeTelegram:
         limit = params.integer("limit") or 100
         if not 1 <= limit <= 100:
             limit = 100
-        timeout = max(params.integer("timeout") or 0, 0)
+        timeout = max(params.number("timeout") or 0.0, 0.0)
         allowed = params.json("allowed_updates")
         if allowed is not None:
             self._allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATE_TYPES

@@ -93,6 +93,11 @@ def test_raw_http_answers_like_telegram(server: FakeTelegram) -> None:
             f"/bot{server.token}/sendMessage", json={"chat_id": USER, "text": "JSON 正文"}
         )
         as_form = client.get(f"/bot{server.token}/sendMessage?chat_id={USER}&text=form")
+        chunked = client.post(
+            f"/bot{server.token}/sendMessage",
+            content=iter([b'{"chat_id": %d, ' % USER, '"text": "分块"}'.encode()]),
+            headers={"Content-Type": "application/json"},
+        )
     assert as_json.json()["result"]["text"] == "JSON 正文"
     assert as_json.json()["result"]["chat"] == {
         "id": USER,
@@ -101,6 +106,7 @@ def test_raw_http_answers_like_telegram(server: FakeTelegram) -> None:
         "username": "zhangsan",
     }
     assert as_form.json()["result"]["message_id"] == 2
+    assert chunked.json()["result"]["text"] == "分块"
 
 
 # --- strict HTML -------------------------------------------------------------------------------
@@ -387,10 +393,11 @@ async def test_offset_confirms_and_redeliver_repeats(
     assert await bot.get_updates(offset=second["update_id"] + 1, timeout=0) == ()
     assert server.pending_updates == []
 
-    server.redeliver(first)
-    [again] = await bot.get_updates(offset=second["update_id"] + 1, timeout=0)
-    assert again.update_id == first["update_id"]
-    assert await bot.get_updates(offset=again.update_id + 1, timeout=0) == ()
+    third = server.user_sends(USER, "三")
+    server.redeliver(first)  # served in update_id order, before the newer one
+    again, newer = await bot.get_updates(offset=second["update_id"] + 1, timeout=0)
+    assert (again.update_id, newer.update_id) == (first["update_id"], third["update_id"])
+    assert await bot.get_updates(offset=newer.update_id + 1, timeout=0) == ()
 
 
 async def test_allowed_updates_filters_kinds(bot: telegram.Bot, server: FakeTelegram) -> None:
@@ -484,7 +491,9 @@ class Receiver:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> Receiver:
         self.thread.start()

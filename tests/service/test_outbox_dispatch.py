@@ -103,9 +103,13 @@ async def test_transient_failures_are_retried_with_backoff(outbox: SqlOutbox) ->
 async def test_retry_after_is_honoured_and_pauses_the_chat(outbox: SqlOutbox) -> None:
     outbox.enqueue([item("100", "1"), item("100", "2")], T0)
     channel, clock = RecordingChannel(), FakeClock(T0)
-    channel.fail_next(ChannelError("Too Many Requests: retry after 90", permanent=False, retry_after=90))
+    channel.fail_next(
+        ChannelError("Too Many Requests: retry after 90", permanent=False, retry_after=90)
+    )
 
-    report = await dispatcher(outbox, channel, clock).drain("bulletin", "2022-06", timedelta(minutes=5))
+    report = await dispatcher(outbox, channel, clock).drain(
+        "bulletin", "2022-06", timedelta(minutes=5)
+    )
 
     assert report.sent == 2
     assert clock() >= T0 + timedelta(seconds=90)
@@ -118,14 +122,18 @@ async def test_permanent_failures_are_recorded_not_retried(outbox: SqlOutbox) ->
     channel, clock = RecordingChannel(), FakeClock(T0)
     channel.fail_next(ChannelError("Forbidden: bot was blocked by the user", permanent=True), "100")
 
-    report = await dispatcher(outbox, channel, clock).drain("bulletin", "2022-06", timedelta(hours=2))
+    report = await dispatcher(outbox, channel, clock).drain(
+        "bulletin", "2022-06", timedelta(hours=2)
+    )
 
     assert (report.sent, report.failed) == (1, 1)
     state = outbox.round_state("bulletin", "2022-06")
     assert [(f.recipient, f.error) for f in state.failures] == [
         ("100", "Forbidden: bot was blocked by the user")
     ]
-    assert [f.recipient for f in outbox.failures_between(T0 - timedelta(days=1), T0 + timedelta(days=1))] == ["100"]
+    assert [
+        f.recipient for f in outbox.failures_between(T0 - timedelta(days=1), T0 + timedelta(days=1))
+    ] == ["100"]
 
 
 async def test_the_dispatcher_gives_up_after_its_attempts(outbox: SqlOutbox) -> None:
@@ -134,7 +142,9 @@ async def test_the_dispatcher_gives_up_after_its_attempts(outbox: SqlOutbox) -> 
     for _ in range(8):
         channel.fail_next(ChannelError("502 Bad Gateway", permanent=False))
 
-    report = await dispatcher(outbox, channel, clock).drain("bulletin", "2022-06", timedelta(days=1))
+    report = await dispatcher(outbox, channel, clock).drain(
+        "bulletin", "2022-06", timedelta(days=1)
+    )
 
     assert (report.sent, report.failed, report.retrying) == (0, 1, 7)
     [failure] = outbox.round_state("bulletin", "2022-06").failures
@@ -163,7 +173,9 @@ async def test_groups_get_at_most_twenty_a_minute(outbox: SqlOutbox) -> None:
     assert times[20] == 60.0
 
 
-async def test_later_parts_wait_for_an_earlier_part_of_the_same_recipient(outbox: SqlOutbox) -> None:
+async def test_later_parts_wait_for_an_earlier_part_of_the_same_recipient(
+    outbox: SqlOutbox,
+) -> None:
     outbox.enqueue([item("100", "head", "标题"), item("100", "task:a", "任务")], T0)
     channel, clock = RecordingChannel(), FakeClock(T0)
     channel.fail_next(ChannelError("timed out", permanent=False))
@@ -195,7 +207,9 @@ async def test_attachments_and_buttons_survive_the_outbox(outbox: SqlOutbox) -> 
 
 
 async def test_an_unconfigured_channel_fails_permanently(outbox: SqlOutbox) -> None:
-    outbox.enqueue([NewItem("k", "digest", "w", "email", "a@example.gov.cn", Message("s", "b"))], T0)
+    outbox.enqueue(
+        [NewItem("k", "digest", "w", "email", "a@example.gov.cn", Message("s", "b"))], T0
+    )
     channel, clock = RecordingChannel(), FakeClock(T0)
 
     report = await dispatcher(outbox, channel, clock).dispatch()

@@ -23,8 +23,13 @@ from superbot.service.errors import ServiceError
 from superbot.service.status import load_plan
 from superbot.store.db import LeaderLock
 
-KINDS = {"reminders": ScheduleKind.REMINDER, "bulletin": ScheduleKind.BULLETIN, "digest": ScheduleKind.DIGEST}
-CLI_MAX_WAIT = timedelta(minutes=3)  # `send` waits this long for retries before leaving them to `run`
+KINDS = {
+    "reminders": ScheduleKind.REMINDER,
+    "bulletin": ScheduleKind.BULLETIN,
+    "digest": ScheduleKind.DIGEST,
+}
+# `send` waits this long for retries before leaving them to `superbot run`.
+CLI_MAX_WAIT = timedelta(minutes=3)
 
 
 @cli.command()
@@ -66,8 +71,16 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
 
 @cli.command()
 @click.option("--month", default=None, help="哪个月的通报，YYYY-MM（默认上个月）")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "xlsx"]), default="html", show_default=True)
-@click.option("-o", "output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="输出文件（默认 督查通报-YYYY-MM.格式；- 为标准输出）")
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "md", "xlsx"]), default="html", show_default=True
+)
+@click.option(
+    "-o",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="输出文件（默认 督查通报-YYYY-MM.格式；- 为标准输出）",
+)
 @click.pass_obj
 def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None) -> int:
     """把某月的督查通报写成文件（HTML、Markdown 或 Excel），与发送的内容相同。"""
@@ -77,7 +90,9 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
         today = runtime.now().astimezone(zone).date()
         period: Period = parse_month(month) if month else previous_month(today)
     except ValueError:
-        raise click.BadParameter(runtime.say(_text("cli.bad_month", value=month)), param_hint="--month") from None
+        raise click.BadParameter(
+            runtime.say(_text("cli.bad_month", value=month)), param_hint="--month"
+        ) from None
     except ServiceError as error:
         runtime.echo(runtime.say(error.text), err=True)
         return 1
@@ -101,7 +116,9 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
 @click.pass_obj
 def run(runtime: Runtime) -> int:
     """运行机器人：定时提醒、通报、周报，发送队列，以及任务清单的自动更新。"""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return asyncio.run(_run(runtime))
 
 
@@ -125,7 +142,14 @@ async def _run(runtime: Runtime) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runtime.echo(runtime.render("cli/run_started.txt", config=runtime.config, reach=runtime.reach, channels=sorted(runtime.channels)))
+    runtime.echo(
+        runtime.render(
+            "cli/run_started.txt",
+            config=runtime.config,
+            reach=runtime.reach,
+            channels=sorted(runtime.channels),
+        )
+    )
     try:
         await runner.run(stop)
     finally:

@@ -57,7 +57,9 @@ def score_department(department_id: str, standings: Sequence[TaskStanding]) -> S
     reported = sum(1 for s in expected if s.reported_in_period)
     report_rate = 100.0 * reported / len(expected) if expected else 100.0
     score = round(TASK_WEIGHT * task_score + REPORT_WEIGHT * report_rate, 1)
-    return Score(department_id, len(standings), task_score, report_rate, reported, len(expected), score)
+    return Score(
+        department_id, len(standings), task_score, report_rate, reported, len(expected), score
+    )
 
 
 def rank(scores: Iterable[Score]) -> list[Score]:

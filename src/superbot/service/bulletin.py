@@ -38,12 +38,8 @@ def build_bulletin(store: Store, period: Period, issued_on: date) -> Bulletin:
     reports = store.reports_between(start_of_day(period.first, zone), end_of_day(period.last, zone))
     statuses = [s for s in assess_tasks(plan, at_end, period.last) if s.task.start <= period.last]
     reported = {r.task_id for r in reports}
-    open_in_period = {
-        s.task.id for s in statuses if not is_done(before.get(s.task.id))
-    }
-    completed = [
-        s for s in statuses if s.light is Light.DONE and s.task.id in open_in_period
-    ]
+    open_in_period = {s.task.id for s in statuses if not is_done(before.get(s.task.id))}
+    completed = [s for s in statuses if s.light is Light.DONE and s.task.id in open_in_period]
     return Bulletin(
         plan_name=plan.settings.name,
         period=period,
@@ -59,7 +55,9 @@ def build_bulletin(store: Store, period: Period, issued_on: date) -> Bulletin:
         red=tuple(s for s in statuses if s.light is Light.RED),
         yellow=tuple(s for s in statuses if s.light is Light.YELLOW),
         completed=tuple(completed),
-        indicators=tuple(indicator_readings(statuses, store.latest_values(end_of_day(period.last, zone)), zone)),
+        indicators=tuple(
+            indicator_readings(statuses, store.latest_values(end_of_day(period.last, zone)), zone)
+        ),
         silent=tuple(silences(plan, statuses, open_in_period, reported)),
         statuses=tuple(statuses),
         weights=(TASK_WEIGHT, REPORT_WEIGHT),
@@ -103,7 +101,11 @@ def _ranking(
         for lead, group in by_lead.items()
     ]
     return [
-        DepartmentRank(plan.departments[score.department_id], score, LightCounts.of(by_lead[score.department_id]))
+        DepartmentRank(
+            plan.departments[score.department_id],
+            score,
+            LightCounts.of(by_lead[score.department_id]),
+        )
         for score in rank(scores)
     ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import Person, ScheduleKind, Webhook
@@ -117,7 +118,7 @@ class Delivery:
                 round_.kind,
                 round_.period.key,
                 view.person,
-                lambda channel, v=view: self.renderer.reminder(v, channel),
+                partial(self.renderer.reminder, view),
             )
 
     def _bulletin(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
@@ -130,7 +131,9 @@ class Delivery:
             return rendered[channel]
 
         leads = {s.task.lead for s in view.statuses}
-        people = [p for p in plan.people.values() if p.id in plan.coordinators or p.department_id in leads]
+        people = [
+            p for p in plan.people.values() if p.id in plan.coordinators or p.department_id in leads
+        ]
         for person in people:
             yield from self._to_person(plan, round_.kind, round_.period.key, person, parts)
         yield from self._broadcast(plan, round_, parts)
@@ -150,7 +153,9 @@ class Delivery:
             return rendered[channel]
 
         for person_id in plan.coordinators:
-            yield from self._to_person(plan, round_.kind, round_.period.key, plan.people[person_id], parts)
+            yield from self._to_person(
+                plan, round_.kind, round_.period.key, plan.people[person_id], parts
+            )
 
     def notify_coordinators(self, notice: PlanNotice, key: str, now: datetime) -> int:
         """tasks.yaml changed while running: tell the coordinators (once per file version)."""
@@ -159,13 +164,22 @@ class Delivery:
             item
             for person_id in plan.coordinators
             for item in self._to_person(
-                plan, PLAN_NOTICE, key, plan.people[person_id], lambda c: self.renderer.plan_problems(notice, c)
+                plan,
+                PLAN_NOTICE,
+                key,
+                plan.people[person_id],
+                lambda c: self.renderer.plan_problems(notice, c),
             )
         ]
         return self.outbox.enqueue(items, now)
 
     def _to_person(
-        self, plan: ActivePlan, kind: str, period: str, person: Person, render: Callable[[str], Sequence[Part]]
+        self,
+        plan: ActivePlan,
+        kind: str,
+        period: str,
+        person: Person,
+        render: Callable[[str], Sequence[Part]],
     ) -> Iterable[NewItem]:
         routes = self.reach.person(person, plan.telegram.get(person.id))
         if not routes:
@@ -196,11 +210,18 @@ class Delivery:
             if route is None:
                 continue
             channel, recipient = route
-            yield from _items(round_.kind.value, round_.period.key, channel, recipient, parts(channel), None)
+            yield from _items(
+                round_.kind.value, round_.period.key, channel, recipient, parts(channel), None
+            )
 
 
 def _items(
-    kind: str, period: str, channel: str, recipient: str, parts: Sequence[Part], person_id: str | None
+    kind: str,
+    period: str,
+    channel: str,
+    recipient: str,
+    parts: Sequence[Part],
+    person_id: str | None,
 ) -> Iterable[NewItem]:
     for seq, part in enumerate(parts):
         yield NewItem(
@@ -216,7 +237,9 @@ def _items(
         )
 
 
-def due_rounds(plan: ActivePlan, watermarks: Mapping[ScheduleKind, datetime | None], now: datetime) -> list[tuple[ScheduleKind, Round | None]]:
+def due_rounds(
+    plan: ActivePlan, watermarks: Mapping[ScheduleKind, datetime | None], now: datetime
+) -> list[tuple[ScheduleKind, Round | None]]:
     """For each schedule, the latest fire in (watermark, now] as a round (None if none).
 
     Only the latest missed fire is sent: a digest or reminder from weeks ago helps no one.
@@ -229,7 +252,14 @@ def due_rounds(plan: ActivePlan, watermarks: Mapping[ScheduleKind, datetime | No
         if watermark is None or watermark >= now:
             due.append((kind, None))
             continue
-        schedule = Schedule(Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar)
+        schedule = Schedule(
+            Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar
+        )
         fires = schedule.fires_between(watermark, now)
-        due.append((kind, round_for(kind, fires[-1].nominal.astimezone(clock.zone).date()) if fires else None))
+        due.append(
+            (
+                kind,
+                round_for(kind, fires[-1].nominal.astimezone(clock.zone).date()) if fires else None,
+            )
+        )
     return due

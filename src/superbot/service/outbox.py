@@ -27,7 +27,14 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
-CHANNEL_KEYS = {"telegram": "tg", "email": "email", "wecom": "wecom", "dingtalk": "dingtalk", "feishu": "feishu", "file": "file"}
+CHANNEL_KEYS = {
+    "telegram": "tg",
+    "email": "email",
+    "wecom": "wecom",
+    "dingtalk": "dingtalk",
+    "feishu": "feishu",
+    "file": "file",
+}
 
 
 def dedupe_key(kind: str, period: str, channel: str, recipient: str, part: str = "") -> str:
@@ -216,7 +223,11 @@ class Dispatcher:
     def _failed(self, item: Item, error: ChannelError, limits: Sequence[Limit]) -> Status:
         now = self.clock()
         if error.permanent or item.attempts >= self.max_attempts:
-            reason = str(error) if error.permanent else f"gave up after {item.attempts} attempts: {error}"
+            reason = (
+                str(error)
+                if error.permanent
+                else f"gave up after {item.attempts} attempts: {error}"
+            )
             self.outbox.mark_failed(item, reason, now)
             log.warning("failed %s: %s", item.dedupe_key, reason)
             return Status.FAILED
@@ -232,17 +243,25 @@ class Dispatcher:
     @staticmethod
     def _limits(channel: Channel, recipient: str) -> list[Limit]:
         pace = getattr(channel, "pace", None)
-        limits = []
+        limits: list[Limit] = []
         if pace is None:
             return limits
         if pace.overall is not None:
             limits.append(Limit(f"{channel.name}:*", pace.overall.count, pace.overall.per_seconds))
         if pace.per_recipient is not None:
             limits.append(
-                Limit(f"{channel.name}:{recipient}", pace.per_recipient.count, pace.per_recipient.per_seconds)
+                Limit(
+                    f"{channel.name}:{recipient}",
+                    pace.per_recipient.count,
+                    pace.per_recipient.per_seconds,
+                )
             )
         if pace.per_group is not None and recipient.startswith("-"):
             limits.append(
-                Limit(f"{channel.name}:{recipient}:group", pace.per_group.count, pace.per_group.per_seconds)
+                Limit(
+                    f"{channel.name}:{recipient}:group",
+                    pace.per_group.count,
+                    pace.per_group.per_seconds,
+                )
             )
         return limits

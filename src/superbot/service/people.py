@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from superbot.domain.model import Department, Person, Task
+from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.store import ActivePlan
 
@@ -68,7 +68,9 @@ class Bindings(Protocol):
 
     def task_for_message(self, chat_id: int, message_id: int) -> str | None: ...
 
-    def remember_message(self, chat_id: int, message_id: int, task_id: str, now: datetime) -> None: ...
+    def remember_message(
+        self, chat_id: int, message_id: int, task_id: str, now: datetime
+    ) -> None: ...
 
     def first_time(self, update_id: int, now: datetime) -> bool:
         """True the first time an update id is seen."""
@@ -87,7 +89,9 @@ def member(plan: ActivePlan, telegram_id: int) -> Member | None:
     for person_id, bound in plan.telegram.items():
         if bound == telegram_id and person_id in plan.people:
             person = plan.people[person_id]
-            return Member(person, plan.departments[person.department_id], person_id in plan.coordinators)
+            return Member(
+                person, plan.departments[person.department_id], person_id in plan.coordinators
+            )
     return None
 
 
@@ -107,17 +111,25 @@ def visible_tasks(plan: ActivePlan, member: Member) -> tuple[list[Task], list[Ta
 
 
 def create_invite(
-    bindings: Bindings, plan: ActivePlan, person_id: str, now: datetime, valid_for: timedelta = INVITE_VALIDITY
+    bindings: Bindings,
+    plan: ActivePlan,
+    person_id: str,
+    now: datetime,
+    valid_for: timedelta = INVITE_VALIDITY,
 ) -> Invite:
     if person_id not in plan.people:
-        raise ServiceError("invite.unknown_person", id=person_id, suggestion=_guess(person_id, list(plan.people)))
+        raise ServiceError(
+            "invite.unknown_person", id=person_id, suggestion=closest(person_id, plan.people)
+        )
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     invite = Invite(code, person_id, now + valid_for)
     bindings.add_invite(invite, now)
     return invite
 
 
-def redeem_invite(bindings: Bindings, plan: ActivePlan, code: str, telegram_id: int, now: datetime) -> Member:
+def redeem_invite(
+    bindings: Bindings, plan: ActivePlan, code: str, telegram_id: int, now: datetime
+) -> Member:
     invite = bindings.invite(code.strip().upper())
     if invite is None:
         raise ServiceError("invite.unknown")
@@ -130,15 +142,10 @@ def redeem_invite(bindings: Bindings, plan: ActivePlan, code: str, telegram_id: 
         raise ServiceError("invite.person_gone")
     other = bindings.person_for(telegram_id)
     if other is not None and other != person.id:
-        raise ServiceError("invite.account_taken", name=plan.people[other].name if other in plan.people else other)
+        raise ServiceError(
+            "invite.account_taken", name=plan.people[other].name if other in plan.people else other
+        )
     if not bindings.use_invite(invite.code, telegram_id, now):
         raise ServiceError("invite.used")
     bindings.bind(person.id, telegram_id, now)
     return Member(person, plan.departments[person.department_id], person.id in plan.coordinators)
-
-
-def _guess(word: str, choices: Sequence[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return found[0] if found else None

@@ -23,11 +23,15 @@ def open_tasks_by_lead(plan: ActivePlan, store: Store, as_of: date) -> dict[str,
     return by_lead
 
 
-def build_reminders(plan: ActivePlan, store: Store, period: Period, as_of: date) -> list[ReminderView]:
+def build_reminders(
+    plan: ActivePlan, store: Store, period: Period, as_of: date
+) -> list[ReminderView]:
     coordinators = tuple(plan.people[p] for p in plan.coordinators if p in plan.people)
     views = []
     for lead, statuses in open_tasks_by_lead(plan, store, as_of).items():
         department = plan.departments[lead]
         for person in plan.owners(lead):
-            views.append(ReminderView(person, department, period, as_of, tuple(statuses), coordinators))
+            views.append(
+                ReminderView(person, department, period, as_of, tuple(statuses), coordinators)
+            )
     return views

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from superbot.domain.lights import Light
 from superbot.domain.model import Campaign, Department, Indicator, Person, Report, Rules, Task
 from superbot.domain.periods import Period
-from superbot.domain.ranking import Score
+from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
 from superbot.service.status import TaskStatus
 
 
@@ -93,8 +93,8 @@ class Bulletin:
     indicators: tuple[IndicatorReading, ...]
     silent: tuple[Silence, ...]
     statuses: tuple[TaskStatus, ...]  # every task in scope, for the full table
-    weights: tuple[float, float] = (0.7, 0.3)
-    points: dict[str, int] = field(default_factory=dict)
+    weights: tuple[float, float] = (TASK_WEIGHT, REPORT_WEIGHT)
+    points: Mapping[str, int] = field(default_factory=lambda: dict(POINTS))
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class ReportLine:
     report: Report
     task: Task
     person: Person | None
+    department: Department | None = None  # the task's lead department
+    on: date | None = None  # the day it was reported, in the plan's zone
 
 
 @dataclass(frozen=True)

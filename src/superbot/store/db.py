@@ -85,7 +85,9 @@ class LeaderLock:
             except Exception:  # the connection died, and the lock with it
                 self._connection = None
         connection = self.engine.connect()
-        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY}).scalar()
+        held = connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY}
+        ).scalar()
         connection.commit()
         if held:
             self._connection = connection

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlalchemy.orm import aliased
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
@@ -45,7 +45,8 @@ class SqlOutbox:
                         subject=item.message.subject,
                         body=item.message.body,
                         html=item.message.html,
-                        buttons=[[[b.label, b.data] for b in row] for row in item.message.buttons] or None,
+                        buttons=[[[b.label, b.data] for b in row] for row in item.message.buttons]
+                        or None,
                         reply_to=item.message.reply_to,
                         status=Status.FAILED.value if failed else Status.PENDING.value,
                         attempts=0,
@@ -55,7 +56,7 @@ class SqlOutbox:
                         last_error=item.failed_reason,
                     )
                     .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                    .returning(OutboxRow.id)  # type: ignore[arg-type]
+                    .returning(col(OutboxRow.id))
                 )
                 new_id = s.execute(statement).scalar()
                 if new_id is None:
@@ -74,23 +75,34 @@ class SqlOutbox:
 
     def claim(self, now: datetime, limit: int, lease: timedelta) -> list[Item]:
         due = or_(
-            and_(col(OutboxRow.status) == Status.PENDING.value, col(OutboxRow.next_attempt_at) <= now),
-            and_(col(OutboxRow.status) == Status.SENDING.value, col(OutboxRow.claimed_at) < now - lease),
+            and_(
+                col(OutboxRow.status) == Status.PENDING.value, col(OutboxRow.next_attempt_at) <= now
+            ),
+            and_(
+                col(OutboxRow.status) == Status.SENDING.value,
+                col(OutboxRow.claimed_at) < now - lease,
+            ),
         )
         # A later part of a round never overtakes an earlier one to the same recipient that is
         # waiting for its retry or still being sent by someone else.
         earlier = aliased(OutboxRow)
         waiting = (
-            select(earlier.id)
+            select(col(earlier.id))
             .where(
-                earlier.channel == OutboxRow.channel,
-                earlier.recipient == OutboxRow.recipient,
-                earlier.kind == OutboxRow.kind,
-                earlier.period == OutboxRow.period,
+                col(earlier.channel) == col(OutboxRow.channel),
+                col(earlier.recipient) == col(OutboxRow.recipient),
+                col(earlier.kind) == col(OutboxRow.kind),
+                col(earlier.period) == col(OutboxRow.period),
                 col(earlier.id) < col(OutboxRow.id),
                 or_(
-                    and_(earlier.status == Status.PENDING.value, earlier.next_attempt_at > now),
-                    and_(earlier.status == Status.SENDING.value, earlier.claimed_at >= now - lease),  # type: ignore[operator]
+                    and_(
+                        col(earlier.status) == Status.PENDING.value,
+                        col(earlier.next_attempt_at) > now,
+                    ),
+                    and_(
+                        col(earlier.status) == Status.SENDING.value,
+                        col(earlier.claimed_at) >= now - lease,
+                    ),
                 ),
             )
             .exists()
@@ -110,7 +122,9 @@ class SqlOutbox:
             s.execute(
                 update(OutboxRow)
                 .where(col(OutboxRow.id).in_(ids))
-                .values(status=Status.SENDING.value, claimed_at=now, attempts=OutboxRow.attempts + 1)
+                .values(
+                    status=Status.SENDING.value, claimed_at=now, attempts=OutboxRow.attempts + 1
+                )
                 .execution_options(synchronize_session=False)  # rows keep their attempts so far
             )
             attachments = s.scalars(
@@ -130,7 +144,12 @@ class SqlOutbox:
                 .where(col(OutboxRow.id) == item.id)
                 .values(status=Status.SENT.value, sent_at=now, receipt=receipt.ref, last_error=None)
             )
-            if item.channel == "telegram" and item.task_id and receipt.ref and receipt.ref.isdigit():
+            if (
+                item.channel == "telegram"
+                and item.task_id
+                and receipt.ref
+                and receipt.ref.isdigit()
+            ):
                 s.merge(
                     TelegramMessageRow(
                         chat_id=int(item.recipient),
@@ -146,7 +165,12 @@ class SqlOutbox:
             s.execute(
                 update(OutboxRow)
                 .where(col(OutboxRow.id) == item.id)
-                .values(status=Status.PENDING.value, next_attempt_at=at, last_error=error, claimed_at=None)
+                .values(
+                    status=Status.PENDING.value,
+                    next_attempt_at=at,
+                    last_error=error,
+                    claimed_at=None,
+                )
             )
 
     def mark_failed(self, item: Item, error: str, now: datetime) -> None:
@@ -162,13 +186,15 @@ class SqlOutbox:
             s.execute(
                 update(OutboxRow)
                 .where(col(OutboxRow.id).in_([i.id for i in items]))
-                .values(status=Status.PENDING.value, claimed_at=None, attempts=OutboxRow.attempts - 1)
+                .values(
+                    status=Status.PENDING.value, claimed_at=None, attempts=OutboxRow.attempts - 1
+                )
             )
 
     def next_attempt(
         self, kind: str | None = None, period: str | None = None, after: datetime | None = None
     ) -> datetime | None:
-        query = select(func.min(OutboxRow.next_attempt_at)).where(
+        query = select(func.min(col(OutboxRow.next_attempt_at))).where(
             col(OutboxRow.status) == Status.PENDING.value
         )
         if after is not None:
@@ -185,9 +211,9 @@ class SqlOutbox:
         with self.session() as s:
             counts = dict(
                 s.execute(
-                    select(OutboxRow.status, func.count())
+                    select(col(OutboxRow.status), func.count())
                     .where(col(OutboxRow.kind) == kind, col(OutboxRow.period) == period)
-                    .group_by(OutboxRow.status)
+                    .group_by(col(OutboxRow.status))
                 ).all()
             )
             failed = s.scalars(
@@ -222,7 +248,15 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _failure(row: OutboxRow) -> Failure:
-    return Failure(row.kind, row.period, row.channel, row.recipient, row.person_id, row.last_error or "", row.failed_at)
+    return Failure(
+        row.kind,
+        row.period,
+        row.channel,
+        row.recipient,
+        row.person_id,
+        row.last_error or "",
+        row.failed_at,
+    )
 
 
 def _item(row: OutboxRow, attachments: list[Attachment]) -> Item:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session, col
 
 from superbot.domain.model import (
@@ -55,12 +55,16 @@ class SqlStore:
     def snapshot(self) -> Snapshot:
         with self.session() as s:
             setting = s.get(SettingRow, PLAN_SETTINGS)
-            departments = s.scalars(select(DepartmentRow).order_by(DepartmentRow.position)).all()
-            people = s.scalars(select(PersonRow).order_by(PersonRow.position)).all()
-            campaigns = s.scalars(select(CampaignRow).order_by(CampaignRow.position)).all()
+            departments = s.scalars(
+                select(DepartmentRow).order_by(col(DepartmentRow.position))
+            ).all()
+            people = s.scalars(select(PersonRow).order_by(col(PersonRow.position))).all()
+            campaigns = s.scalars(select(CampaignRow).order_by(col(CampaignRow.position))).all()
             tasks = self._tasks(s, active_only=False)
             counts = dict(
-                s.execute(select(ReportRow.task_id, func.count()).group_by(ReportRow.task_id)).all()
+                s.execute(
+                    select(col(ReportRow.task_id), func.count()).group_by(col(ReportRow.task_id))
+                ).all()
             )
         task_rows = {t.id: archived for t, archived in tasks}
         return Snapshot(
@@ -125,12 +129,14 @@ class SqlStore:
 
     def _replace_task_details(self, s: Session, tasks: tuple[Task, ...], now: datetime) -> None:
         ids = [t.id for t in tasks]
-        supports = s.scalars(select(TaskSupportRow).where(TaskSupportRow.task_id.in_(ids))).all()  # type: ignore[attr-defined]
-        for row in supports:
-            s.delete(row)
+        supports = s.scalars(
+            select(TaskSupportRow).where(col(TaskSupportRow.task_id).in_(ids))
+        ).all()
+        for support in supports:
+            s.delete(support)
         indicators = {
             (i.task_id, i.id): i
-            for i in s.scalars(select(IndicatorRow).where(IndicatorRow.task_id.in_(ids))).all()  # type: ignore[attr-defined]
+            for i in s.scalars(select(IndicatorRow).where(col(IndicatorRow.task_id).in_(ids))).all()
         }
         s.flush()
         for task in tasks:
@@ -145,10 +151,10 @@ class SqlStore:
                 row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
                 row.position, row.archived_at = position, None
                 s.add(row)
-            for (task_id, ident), row in indicators.items():
-                if task_id == task.id and ident not in wanted and row.archived_at is None:
-                    row.archived_at = now  # its reported values stay readable in history
-                    s.add(row)
+            for (task_id, ident), old in indicators.items():
+                if task_id == task.id and ident not in wanted and old.archived_at is None:
+                    old.archived_at = now  # its reported values stay readable in history
+                    s.add(old)
 
     def active_plan(self) -> ActivePlan | None:
         with self.session() as s:
@@ -157,21 +163,23 @@ class SqlStore:
                 return None
             departments = s.scalars(
                 select(DepartmentRow)
-                .where(DepartmentRow.archived_at.is_(None))
-                .order_by(DepartmentRow.position)  # type: ignore[union-attr]
+                .where(col(DepartmentRow.archived_at).is_(None))
+                .order_by(col(DepartmentRow.position))
             ).all()
             people = s.scalars(
                 select(PersonRow)
-                .where(PersonRow.archived_at.is_(None))
-                .order_by(PersonRow.position)  # type: ignore[union-attr]
+                .where(col(PersonRow.archived_at).is_(None))
+                .order_by(col(PersonRow.position))
             ).all()
             campaigns = s.scalars(
                 select(CampaignRow)
-                .where(CampaignRow.archived_at.is_(None))
-                .order_by(CampaignRow.position)  # type: ignore[union-attr]
+                .where(col(CampaignRow.archived_at).is_(None))
+                .order_by(col(CampaignRow.position))
             ).all()
             tasks = [t for t, _ in self._tasks(s, active_only=True)]
-            last = s.scalars(select(SyncRunRow).order_by(SyncRunRow.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+            last = s.scalars(
+                select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)
+            ).first()
         return ActivePlan(
             settings=settings_from_json(setting.value),
             departments={d.id: _department(d) for d in departments},
@@ -201,18 +209,18 @@ class SqlStore:
         )
 
     def _tasks(self, s: Session, *, active_only: bool) -> list[tuple[Task, bool]]:
-        query = select(TaskRow).order_by(TaskRow.position)
+        query = select(TaskRow).order_by(col(TaskRow.position))
         if active_only:
-            query = query.where(TaskRow.archived_at.is_(None))  # type: ignore[union-attr]
+            query = query.where(col(TaskRow.archived_at).is_(None))
         rows = s.scalars(query).all()
         support: dict[str, list[str]] = defaultdict(list)
-        for row in s.scalars(select(TaskSupportRow).order_by(TaskSupportRow.position)).all():
+        for row in s.scalars(select(TaskSupportRow).order_by(col(TaskSupportRow.position))).all():
             support[row.task_id].append(row.department_id)
         indicators: dict[str, list[Indicator]] = defaultdict(list)
         for ind in s.scalars(
             select(IndicatorRow)
-            .where(IndicatorRow.archived_at.is_(None))
-            .order_by(IndicatorRow.position)  # type: ignore[union-attr]
+            .where(col(IndicatorRow.archived_at).is_(None))
+            .order_by(col(IndicatorRow.position))
         ).all():
             indicators[ind.task_id].append(Indicator(ind.id, ind.name, ind.unit, ind.target))
         return [
@@ -243,22 +251,23 @@ class SqlStore:
     def latest_progress(self, until: datetime) -> dict[str, Report]:
         ranked = (
             select(
-                ReportRow.id,
+                col(ReportRow.id),
                 func.row_number()
                 .over(
-                    partition_by=ReportRow.task_id,
-                    order_by=(ReportRow.reported_at.desc(), ReportRow.id.desc()),  # type: ignore[attr-defined,union-attr]
+                    partition_by=col(ReportRow.task_id),
+                    order_by=(col(ReportRow.reported_at).desc(), col(ReportRow.id).desc()),
                 )
                 .label("rank"),
             )
-            .where(ReportRow.reported_at <= until, ReportRow.percent.is_not(None))  # type: ignore[union-attr,operator]
+            .where(col(ReportRow.reported_at) <= until, col(ReportRow.percent).is_not(None))
             .subquery()
         )
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .join(ranked, ranked.c.id == ReportRow.id)
-                .where(ranked.c.rank == 1)
+                .join(ranked, ranked.c.id == col(ReportRow.id))
+                .join(TaskRow, col(TaskRow.id) == col(ReportRow.task_id))
+                .where(ranked.c.rank == 1, col(TaskRow.archived_at).is_(None))
             ).all()
             reports = self._reports(s, list(rows))
         return {r.task_id: r for r in reports}
@@ -267,8 +276,8 @@ class SqlStore:
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .where(ReportRow.reported_at > after, ReportRow.reported_at <= until)  # type: ignore[operator]
-                .order_by(ReportRow.reported_at, ReportRow.id)
+                .where(col(ReportRow.reported_at) > after, col(ReportRow.reported_at) <= until)
+                .order_by(col(ReportRow.reported_at), col(ReportRow.id))
             ).all()
             return self._reports(s, list(rows))
 
@@ -276,8 +285,8 @@ class SqlStore:
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .where(ReportRow.task_id == task_id)
-                .order_by(ReportRow.reported_at, ReportRow.id)
+                .where(col(ReportRow.task_id) == task_id)
+                .order_by(col(ReportRow.reported_at), col(ReportRow.id))
             ).all()
             return self._reports(s, list(rows))
 
@@ -286,7 +295,9 @@ class SqlStore:
         with self.session() as s:
             row = None
             if source_ref is not None:
-                row = s.scalars(select(ReportRow).where(ReportRow.source_ref == source_ref)).first()
+                row = s.scalars(
+                    select(ReportRow).where(col(ReportRow.source_ref) == source_ref)
+                ).first()
             if row is None:
                 row = ReportRow(
                     task_id=report.task_id,
@@ -305,7 +316,7 @@ class SqlStore:
             s.add(row)
             s.flush()
             assert row.id is not None
-            s.execute(ReportValueRow.__table__.delete().where(ReportValueRow.report_id == row.id))  # type: ignore[attr-defined]
+            s.execute(delete(ReportValueRow).where(col(ReportValueRow.report_id) == row.id))
             for indicator, value in report.values.items():
                 s.add(ReportValueRow(report_id=row.id, indicator_id=indicator, value=value))
             s.flush()
@@ -314,7 +325,12 @@ class SqlStore:
     def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
         """Per (task, indicator), the newest reported value at or before ``until``."""
         query = (
-            select(ReportRow.task_id, ReportValueRow.indicator_id, ReportValueRow.value, ReportRow.reported_at)
+            select(
+                col(ReportRow.task_id),
+                col(ReportValueRow.indicator_id),
+                col(ReportValueRow.value),
+                col(ReportRow.reported_at),
+            )
             .join(ReportRow, col(ReportRow.id) == col(ReportValueRow.report_id))
             .where(col(ReportRow.reported_at) <= until)
             .order_by(col(ReportRow.reported_at), col(ReportRow.id))
@@ -339,13 +355,13 @@ class SqlStore:
         values: dict[int, dict[str, float]] = defaultdict(dict)
         if ids:
             for v in s.scalars(
-                select(ReportValueRow).where(ReportValueRow.report_id.in_(ids))
-            ).all():  # type: ignore[attr-defined]
+                select(ReportValueRow).where(col(ReportValueRow.report_id).in_(ids))
+            ).all():
                 values[v.report_id][v.indicator_id] = v.value
         return [
             Report(
                 task_id=r.task_id,
-                at=r.reported_at,
+                at=r.reported_at.astimezone(UTC),
                 percent=r.percent,
                 state=State(r.state) if r.state else None,
                 note=r.note,
@@ -353,7 +369,7 @@ class SqlStore:
                 values=MappingProxyType(values.get(r.id or 0, {})),
                 source=r.source,
                 id=r.id,
-                recorded_at=r.recorded_at,
+                recorded_at=r.recorded_at.astimezone(UTC),
             )
             for r in rows
         ]

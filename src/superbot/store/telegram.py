@@ -34,12 +34,23 @@ class SqlBindings:
 
     def add_invite(self, invite: Invite, now: datetime) -> None:
         with self.session() as s:
-            s.add(InviteRow(code=invite.code, person_id=invite.person_id, created_at=now, expires_at=invite.expires_at))
+            s.add(
+                InviteRow(
+                    code=invite.code,
+                    person_id=invite.person_id,
+                    created_at=now,
+                    expires_at=invite.expires_at,
+                )
+            )
 
     def invite(self, code: str) -> Invite | None:
         with self.session() as s:
             row = s.get(InviteRow, code)
-            return None if row is None else Invite(row.code, row.person_id, row.expires_at, row.used_at)
+            return (
+                None
+                if row is None
+                else Invite(row.code, row.person_id, row.expires_at, row.used_at)
+            )
 
     def use_invite(self, code: str, telegram_id: int, now: datetime) -> bool:
         with self.session() as s:
@@ -54,17 +65,22 @@ class SqlBindings:
         with self.session() as s:
             # One account, one person: an account re-bound elsewhere leaves its old person.
             s.execute(
-                update(PersonRow).where(col(PersonRow.bound_telegram) == telegram_id).values(bound_telegram=None, bound_at=None)
+                update(PersonRow)
+                .where(col(PersonRow.bound_telegram) == telegram_id)
+                .values(bound_telegram=None, bound_at=None)
             )
             s.execute(
-                update(PersonRow).where(col(PersonRow.id) == person_id).values(bound_telegram=telegram_id, bound_at=now)
+                update(PersonRow)
+                .where(col(PersonRow.id) == person_id)
+                .values(bound_telegram=telegram_id, bound_at=now)
             )
 
     def person_for(self, telegram_id: int) -> str | None:
         with self.session() as s:
             row = s.scalars(
                 select(PersonRow).where(
-                    (col(PersonRow.plan_telegram) == telegram_id) | (col(PersonRow.bound_telegram) == telegram_id),
+                    (col(PersonRow.plan_telegram) == telegram_id)
+                    | (col(PersonRow.bound_telegram) == telegram_id),
                     col(PersonRow.archived_at).is_(None),
                 )
             ).first()
@@ -79,7 +95,11 @@ class SqlBindings:
 
     def remember_message(self, chat_id: int, message_id: int, task_id: str, now: datetime) -> None:
         with self.session() as s:
-            s.merge(TelegramMessageRow(chat_id=chat_id, message_id=message_id, task_id=task_id, sent_at=now))
+            s.merge(
+                TelegramMessageRow(
+                    chat_id=chat_id, message_id=message_id, task_id=task_id, sent_at=now
+                )
+            )
 
     # -- updates Telegram may deliver twice ----------------------------------------------------
 
