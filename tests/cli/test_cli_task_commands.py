@@ -143,7 +143,7 @@ def test_status_table_shows_lights_and_reasons(reported: Any) -> None:
     rows = {line.split()[2]: line for line in out[2:] if line.startswith("● ")}
     assert len(rows) == len(PLAN.tasks)
     expected = {
-        "zcq8-1": ("● 绿灯", "40%", "进度正常（已完成 40%，时序进度 47%）"),
+        "zcq8-1": ("● 绿灯", "40%", "进度正常（已完成 40%，时序进度 46.7%）"),
         "zcq8-2": ("● 黄灯", "20%", "责任单位报告存在风险；进度滞后 26.7 个百分点"),
         "zcq8-3": ("● 红灯", "30%", "责任单位报告工作受阻"),
         "zcq8-4": ("● 办结", "100%", "已于 2022-06-01 办结"),
@@ -182,7 +182,7 @@ def test_status_json(reported: Any) -> None:
         "percent": 40,
         "state": "on_track",
         "light": "green",
-        "reasons": ["进度正常（已完成 40%，时序进度 47%）"],
+        "reasons": ["进度正常（已完成 40%，时序进度 46.7%）"],
         "last_report": "2022-06-10T15:00:00+08:00",
     }
     assert first["last_report_by"] == "limh"

@@ -88,8 +88,8 @@ class RoundState:
     counts: Mapping[str, int]
     failures: tuple[Failure, ...] = ()
 
-    def count(self, status: Status) -> int:
-        return self.counts.get(status.value, 0)
+    def count(self, status: Status | str) -> int:
+        return self.counts.get(Status(status).value, 0)
 
     @property
     def total(self) -> int:
