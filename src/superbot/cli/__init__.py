@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     Wrong arguments are one line on stderr and status 2; everything else is the command's.
     """
     from superbot.cli import (  # noqa: F401  (registers the commands)
+        bot_commands,
         delivery_commands,
         plan_commands,
         task_commands,
@@ -45,13 +46,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
             or (error.ctx.find_root().obj if error.ctx else None)
             or Runtime(Config.from_env(os.environ))
         )
-        command = error.ctx.command_path if error.ctx else "superbot"
-        runtime.echo(
-            runtime.say(
-                Text.of("cli.usage_error", message=error.format_message(), command=command)
-            ),
-            err=True,
-        )
+        runtime.echo(runtime.say(usage_text(error)), err=True)
         status = 2
     except click.ClickException as error:
         click.echo(f"superbot: {error.format_message()}", err=True)
@@ -60,6 +55,58 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         status = exit_.exit_code
     except click.Abort:
         status = 130
+    except Exception as error:  # one line for a person; the traceback only when asked for
+        if os.environ.get("SUPERBOT_DEBUG"):
+            raise
+        fallback = runtime or Runtime(Config.from_env(os.environ))
+        reason = f"{type(error).__name__}: {error}"
+        fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
+        status = 1
     if argv is None:
         sys.exit(status or 0)
     return int(status or 0)
+
+
+def usage_text(error: click.UsageError) -> Text:
+    """Click's complaint, in the coordinator's language where we know the words."""
+    command = error.ctx.command_path if error.ctx else "superbot"
+    if isinstance(error, click.NoSuchOption):
+        return Text.of(
+            "cli.no_such_option",
+            command=command,
+            option=error.option_name,
+            possibilities=sorted(error.possibilities or ()),
+        )
+    if isinstance(error, click.exceptions.NoSuchCommand):
+        group = error.ctx.command if error.ctx else None
+        names = (
+            sorted(group.list_commands(error.ctx))
+            if isinstance(group, click.Group) and error.ctx
+            else []
+        )
+        return Text.of(
+            "cli.no_such_command", command=command, name=error.command_name, choices=names
+        )
+    if isinstance(error, click.MissingParameter):
+        hint = error.param.get_error_hint(error.ctx) if error.param and error.ctx else ""
+        return Text.of("cli.missing_parameter", command=command, param=hint)
+    if isinstance(error, click.BadParameter):
+        hint = error.param.get_error_hint(error.ctx) if error.param and error.ctx else ""
+        if not hint and error.param_hint:
+            given = error.param_hint
+            hint = given if isinstance(given, str) else " / ".join(given)
+        kind = error.param.type if error.param else None
+        if isinstance(kind, click.Choice):
+            return Text.of(
+                "cli.bad_choice", command=command, param=hint, choices=list(kind.choices)
+            )
+        if isinstance(kind, click.IntRange | click.types.IntParamType):
+            return Text.of(
+                "cli.bad_integer",
+                command=command,
+                param=hint,
+                lo=getattr(kind, "min", None),
+                hi=getattr(kind, "max", None),
+            )
+        return Text.of("cli.bad_parameter", command=command, param=hint, message=error.message)
+    return Text.of("cli.usage_error", message=error.format_message(), command=command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from superbot.bot.app import Webhook, serve
+from superbot.bot.reload import TasksFileReload
 from superbot.cli import cli
 from superbot.cli.params import DAY
 from superbot.cli.runtime import Runtime
@@ -21,6 +24,7 @@ from superbot.service.bulletin import build_bulletin
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
 from superbot.service.status import load_plan
+from superbot.service.supervision import Supervision
 from superbot.store.db import LeaderLock
 
 KINDS = {
@@ -113,35 +117,55 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
 
 
 @cli.command()
+@click.option(
+    "--webhook",
+    "webhook_url",
+    default=None,
+    metavar="URL",
+    help="用 webhook 接收 Telegram 消息（HTTPS 地址，由反向代理转到 SUPERBOT_WEBHOOK_LISTEN）；"
+    "默认长轮询",
+)
 @click.pass_obj
-def run(runtime: Runtime) -> int:
-    """运行机器人：定时提醒、通报、周报，发送队列，以及任务清单的自动更新。"""
+def run(runtime: Runtime, webhook_url: str | None) -> int:
+    """运行机器人：Telegram 对话、定时提醒、通报、周报，发送队列，以及任务清单的自动更新。"""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return asyncio.run(_run(runtime))
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per getUpdates otherwise
+    return asyncio.run(_run(runtime, webhook_url))
 
 
-async def _run(runtime: Runtime) -> int:
+async def _run(
+    runtime: Runtime, webhook_url: str | None = None, stop: asyncio.Event | None = None
+) -> int:
+    """Scheduler, dispatcher, file watch and the Telegram bot in one loop, until ``stop`` is
+    set (by SIGINT/SIGTERM when not given)."""
     plan_file = PlanFile(runtime.config.tasks_path)
+    dispatcher = runtime.dispatcher()
     runner = Runner(
         store=runtime.store,
         delivery=runtime.delivery,
-        dispatcher=runtime.dispatcher(),
+        dispatcher=dispatcher,
         plan_file=plan_file,
         say=runtime.say,
         clock=runtime.now,
         leader=LeaderLock(runtime.store.engine),
     )
-    first = runner.reload_plan()
+    runner.reload_plan()
     if runtime.store.active_plan() is None:
         runtime.echo(runtime.render("cli/run_no_plan.txt", path=str(plan_file.path)), err=True)
         return 1
-    del first
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+    supervision = Supervision(runtime.store, runtime.delivery, TasksFileReload(runner))
+    application = runtime.bot_application(supervision, dispatch=dispatcher.dispatch)
+    webhook = None
+    if application is not None and webhook_url:
+        secret = runtime.config.webhook_secret or secrets.token_urlsafe(32)
+        webhook = Webhook(webhook_url, secret, runtime.config.webhook_listen)
     runtime.echo(
         runtime.render(
             "cli/run_started.txt",
@@ -150,12 +174,28 @@ async def _run(runtime: Runtime) -> int:
             channels=sorted(runtime.channels),
         )
     )
+    runtime.echo(
+        runtime.render(
+            "cli/run_bot.txt",
+            bot=application is not None,
+            webhook=webhook,
+            generated_secret=webhook is not None and not runtime.config.webhook_secret,
+        )
+    )
+    tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
+    if application is not None:
+        tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
     try:
-        await runner.run(stop)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()  # one part ended (stopped, or failed): stop the other too
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await runtime.aclose()
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures:
+        logging.getLogger("superbot").error("superbot run failed", exc_info=failure)
     runtime.echo(runtime.render("cli/run_stopped.txt"))
-    return 0
+    return 1 if failures else 0
 
 
 def _text(key: str, **params: object):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 
-class DayType(click.ParamType):
+class DayType(click.ParamType[date]):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
@@ -22,7 +22,7 @@ class DayType(click.ParamType):
             self.fail(_say(ctx, "cli.bad_day", value=value), param, ctx)
 
 
-class MomentType(click.ParamType):
+class MomentType(click.ParamType[datetime]):
     """A date, or a date and time; without an offset it is in the plan's timezone."""
 
     name = "DATETIME"
@@ -41,7 +41,7 @@ class MomentType(click.ParamType):
             self.fail(_say(ctx, "cli.bad_moment", value=value), param, ctx)
 
 
-class IndicatorValueType(click.ParamType):
+class IndicatorValueType(click.ParamType[tuple[str, float]]):
     name = "INDICATOR=NUMBER"
 
     def convert(

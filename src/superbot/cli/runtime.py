@@ -14,24 +14,28 @@ import click
 import jinja2
 import telegram
 
+from superbot.bot.app import Bot as BotApplication
+from superbot.bot.app import build_application
 from superbot.channels.dingtalk import DingtalkChannel
 from superbot.channels.email import EmailChannel, SmtpSettings
 from superbot.channels.feishu import FeishuChannel
 from superbot.channels.file import FileChannel
 from superbot.channels.telegram import TelegramChannel, telegram_bot
 from superbot.channels.wecom import WecomChannel
-
 from superbot.config import Config
 from superbot.domain.text import Text
 from superbot.render.environment import FALLBACK_LOCALE, Templates, make_environment
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
+from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
 from superbot.service.outbox import Dispatcher
 from superbot.service.ports import Channel
+from superbot.service.supervision import Supervision
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
+from superbot.store.telegram import SqlBindings
 
 
 class Runtime:
@@ -141,6 +145,36 @@ class Runtime:
 
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         return Dispatcher(self.outbox, self.channels, clock=self.now, sleep=sleep)
+
+    # -- the bot -------------------------------------------------------------------------------
+
+    @cached_property
+    def bindings(self) -> SqlBindings:
+        return SqlBindings(self.store.engine)
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        return Conversation(self.store, self.bindings)
+
+    def bot_application(
+        self,
+        supervision: Supervision,
+        dispatch: Callable[[], Awaitable[object]] | None = None,
+    ) -> BotApplication | None:
+        """The Telegram bot's Application (None without ``TELEGRAM_BOT_TOKEN``). It has a Bot
+        of its own: the Telegram channel shuts its Bot down when it closes."""
+        if self.config.telegram_token is None:
+            return None
+        return build_application(
+            token=self.config.telegram_token,
+            api_root=self.config.telegram_api_url,
+            conversation=self.conversation,
+            supervision=supervision,
+            templates=self.templates,
+            renderer=self.renderer,
+            clock=self.now,
+            dispatch=dispatch,
+        )
 
     async def aclose(self) -> None:
         if "channels" in self.__dict__:

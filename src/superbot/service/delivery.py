@@ -13,17 +13,26 @@ from functools import partial
 
 from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import Person, ScheduleKind, Webhook
-from superbot.domain.periods import Period, month_of, previous_month, start_of_day, week_before
+from superbot.domain.periods import (
+    Period,
+    end_of_day,
+    month_of,
+    previous_month,
+    start_of_day,
+    week_before,
+)
 from superbot.service.bulletin import build_bulletin
 from superbot.service.digest import build_digest
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.ports import Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
-from superbot.service.status import PlanClock, load_plan
+from superbot.service.status import PlanClock, assess_tasks, load_plan
 from superbot.service.store import ActivePlan, Store
+from superbot.service.views import ReminderView, Silence
 
 UNREACHABLE = "none"
 PLAN_NOTICE = "plan"
+NUDGE = "nudge"  # a coordinator's /remind
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,42 @@ class Delivery:
             )
         ]
         return self.outbox.enqueue(items, now)
+
+    # -- nudges: a coordinator's /remind ----------------------------------------------------
+
+    def nudge(
+        self, silent: Sequence[Silence], as_of: date, now: datetime
+    ) -> list[tuple[Person, int, bool]]:
+        """Remind again the owners of departments that have not reported: each gets the
+        reminder of their silent tasks only. Kind ``nudge``, period = the day: one nudge per
+        person per day, however often coordinators ask.
+
+        Returns (person, new messages, reachable) for every owner of those departments.
+        """
+        plan = load_plan(self.store)
+        zone = PlanClock.of(plan.settings).zone
+        latest = self.store.latest_progress(end_of_day(as_of, zone))
+        statuses = {s.task.id: s for s in assess_tasks(plan, latest, as_of)}
+        coordinators = tuple(plan.people[p] for p in plan.coordinators if p in plan.people)
+        outcome = []
+        for silence in silent:
+            tasks = tuple(statuses[t.id] for t in silence.tasks if t.id in statuses)
+            for person in silence.people:
+                view = ReminderView(
+                    person, silence.department, month_of(as_of), as_of, tasks, coordinators
+                )
+                items = list(
+                    self._to_person(
+                        plan,
+                        NUDGE,
+                        as_of.isoformat(),
+                        person,
+                        partial(self.renderer.reminder, view),
+                    )
+                )
+                reachable = not any(item.channel == UNREACHABLE for item in items)
+                outcome.append((person, self.outbox.enqueue(items, now), reachable))
+        return outcome
 
     def _to_person(
         self,

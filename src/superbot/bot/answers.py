@@ -1,0 +1,258 @@
+"""What the bot says back: each use case's outcome through its template, with its buttons.
+
+Template names live here and nowhere else in ``bot/``; every word is in
+``templates/<locale>/bot/``. A message about one task is remembered, so that replying to the
+bot's answer reports on that task as replying to the reminder does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from superbot.domain.text import Text
+from superbot.render.environment import Templates
+from superbot.render.messages import MessageRenderer
+from superbot.render.telegram import split_lines, visible_text
+from superbot.service.conversation import (
+    Cancelled,
+    Confirmation,
+    Conversation,
+    GroupAnswer,
+    Help,
+    Hint,
+    History,
+    NoteAdded,
+    NotePrompt,
+    ProgressPrompt,
+    TaskChoice,
+    TaskList,
+    Unclear,
+    Welcome,
+)
+from superbot.service.status import TaskStatus
+from superbot.service.supervision import (
+    Nudged,
+    OverdueView,
+    Reloaded,
+    SilentView,
+    StatusView,
+    Supervision,
+)
+from superbot.service.views import Bulletin
+
+Context = ContextTypes.DEFAULT_TYPE
+
+TEMPLATES: dict[type, str] = {
+    Welcome: "bot/welcome.html",
+    TaskList: "bot/tasks.html",
+    Help: "bot/help.html",
+    Confirmation: "bot/recorded.html",
+    Unclear: "bot/unclear.html",
+    NoteAdded: "bot/note_added.html",
+    NotePrompt: "bot/note_prompt.html",
+    TaskChoice: "bot/choose_task.html",
+    ProgressPrompt: "bot/progress_prompt.html",
+    Cancelled: "bot/cancelled.html",
+    Hint: "bot/hint.html",
+    History: "bot/history.html",
+    GroupAnswer: "bot/group.html",
+    StatusView: "bot/status.html",
+    OverdueView: "bot/overdue.html",
+    SilentView: "bot/who.html",
+    Nudged: "bot/remind.html",
+    Reloaded: "bot/reloaded.html",
+}
+REFUSED = "bot/refused.html"
+UNBOUND = "bot/unbound.html"
+FAILED = "bot/error.html"
+TASK_CARD = "bot/task_card.html"
+PRESSED = "bot/pressed.html"
+COMMANDS = "bot/commands.j2"
+BUTTONS = "reminder/buttons.j2"
+
+CALLBACK_DATA_BYTES = 64
+ANSWER_PREFIX = "p"  # p:<task>:<30|60|90|done|blocked|note>, on task messages
+CHOICE_PREFIX = "r"  # r:<task>, /report's task buttons
+MAX_CHOICE_BUTTONS = 12
+CALLBACK_TEXT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the handlers use, kept in ``application.bot_data``."""
+
+    conversation: Conversation
+    supervision: Supervision
+    answers: Answers
+    clock: Callable[[], datetime]
+    dispatch: Callable[[], Any] | None = None  # sends what a handler put in the outbox
+
+
+def services(context: Context) -> Services:
+    return cast(Services, context.bot_data["services"])
+
+
+class Answers:
+    def __init__(self, templates: Templates, renderer: MessageRenderer) -> None:
+        self.templates = templates
+        self.renderer = renderer
+        self.bot_name = ""  # the bot's @username, once the bot knows it
+
+    # -- words ---------------------------------------------------------------------------------
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.templates.render(name, bot_name=self.bot_name, **context)
+
+    def pieces(self, outcome: object) -> list[str]:
+        """The outcome's text in messages Telegram accepts (a long list is split)."""
+        return split_lines(self.render(TEMPLATES[type(outcome)], r=outcome))
+
+    def refused(self, text: Text) -> str:
+        return self.render(REFUSED, text=text)
+
+    def unbound(self) -> str:
+        return self.render(UNBOUND)
+
+    def failed(self) -> str:
+        return self.render(FAILED)
+
+    def card(self, status: TaskStatus) -> str:
+        """A task message after a button: its new light."""
+        return self.render(TASK_CARD, s=status)
+
+    def toast(self, outcome: object) -> str:
+        """A button's short answer (plain text, at most 200 characters)."""
+        return plain(self.render(PRESSED, r=outcome))
+
+    def commands(self, role: str) -> list[tuple[str, str]]:
+        words = self.templates.module(COMMANDS)
+        return [(str(name), str(about)) for name, about in getattr(words, role)]
+
+    # -- buttons -------------------------------------------------------------------------------
+
+    def keyboard(self, outcome: object) -> InlineKeyboardMarkup | None:
+        if isinstance(outcome, TaskChoice) and outcome.statuses:
+            # The most urgent first; the numbered list in the text has them all.
+            buttons = [
+                _button(f"{n}. {s.task.title}", f"{CHOICE_PREFIX}:{s.task.id}")
+                for n, s in enumerate(outcome.statuses[:MAX_CHOICE_BUTTONS], start=1)
+            ]
+            rows = [[b] for b in buttons if b is not None]
+            return InlineKeyboardMarkup(rows) if len(rows) == len(buttons) else None
+        if isinstance(outcome, ProgressPrompt):
+            return self.answer_buttons(outcome.status.task.id)
+        return None
+
+    def answer_buttons(self, task_id: str) -> InlineKeyboardMarkup | None:
+        """The buttons a reminder's task message carries (reminder/buttons.j2)."""
+        rows: Sequence[Sequence[Sequence[str]]] = self.templates.module(BUTTONS).rows  # type: ignore[attr-defined]
+        keyboard = []
+        for row in rows:
+            line = []
+            for label, code in row:
+                data = f"{ANSWER_PREFIX}:{task_id}:{code}"
+                if len(data.encode()) > CALLBACK_DATA_BYTES:
+                    return None
+                line.append(InlineKeyboardButton(str(label), callback_data=data))
+            keyboard.append(line)
+        return InlineKeyboardMarkup(keyboard)
+
+    @staticmethod
+    def about(outcome: object) -> str | None:
+        """The task a message is about: replying to it reports on that task."""
+        if isinstance(outcome, Confirmation | Unclear | NoteAdded | NotePrompt | History):
+            return outcome.task.id
+        if isinstance(outcome, ProgressPrompt):
+            return outcome.status.task.id
+        return None
+
+
+def plain(html: str) -> str:
+    text = visible_text(html)
+    return text if len(text) <= CALLBACK_TEXT_LIMIT else text[: CALLBACK_TEXT_LIMIT - 1] + "…"
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton | None:
+    if len(data.encode()) > CALLBACK_DATA_BYTES:
+        return None
+    return InlineKeyboardButton(label if len(label) <= 40 else label[:39] + "…", callback_data=data)
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+async def answer(update: Update, context: Context, outcome: object) -> None:
+    """Send ``outcome`` to the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    found = services(context)
+    if isinstance(outcome, Bulletin):
+        await _bulletin(update, context, outcome)
+        return
+    answers = found.answers
+    quote = update.effective_message if isinstance(outcome, Confirmation | Unclear) else None
+    keyboard = answers.keyboard(outcome)
+    pieces = answers.pieces(outcome)
+    sent: Message | None = None
+    for number, piece in enumerate(pieces, start=1):
+        sent = await context.bot.send_message(
+            chat.id,
+            piece,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            reply_markup=keyboard if number == len(pieces) else None,
+            reply_parameters=(
+                ReplyParameters(quote.message_id, allow_sending_without_reply=True)
+                if quote is not None and number == 1
+                else None
+            ),
+        )
+    task_id = answers.about(outcome)
+    if sent is not None and task_id is not None:
+        found.conversation.remember(chat.id, sent.message_id, task_id, found.clock())
+
+
+async def say(update: Update, context: Context, html: str) -> None:
+    """A refusal or an apology, already worded."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(
+        chat.id,
+        html,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+async def _bulletin(update: Update, context: Context, view: Bulletin) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    for part in services(context).answers.renderer.bulletin(view, "telegram"):
+        if part.message.body:
+            await context.bot.send_message(
+                chat.id,
+                part.message.body,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        for attachment in part.message.attachments:
+            await context.bot.send_document(
+                chat.id, InputFile(attachment.content, filename=attachment.filename)
+            )

@@ -1,0 +1,167 @@
+"""The Telegram bot: one Application with every handler, run inside our own event loop.
+
+Updates arrive by long polling (the default) or by webhook behind HTTPS; both go through the
+same handlers. A handler parses the update, calls one use case and answers through a template
+(:mod:`superbot.bot.answers`); refusals and failures go to the one error handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from superbot.bot import binding, buttons, commands, coordinators, groups, replies
+from superbot.bot.answers import Answers, Context, Services
+from superbot.bot.duplicates import drop_duplicate
+from superbot.bot.errors import on_error
+from superbot.bot.menu import show_commands
+from superbot.render.environment import Templates
+from superbot.render.messages import MessageRenderer
+from superbot.service.conversation import Conversation
+from superbot.service.supervision import Supervision
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+OWNER_COMMANDS: dict[str, Handler] = {
+    "start": binding.start,
+    "tasks": commands.tasks,
+    "report": commands.report,
+    "cancel": commands.cancel,
+    "done": commands.done,
+    "history": commands.history,
+    "help": commands.help_,
+}
+COORDINATOR_COMMANDS: dict[str, Handler] = {
+    "status": coordinators.status,
+    "overdue": coordinators.overdue,
+    "who": coordinators.who,
+    "remind": coordinators.remind,
+    "bulletin": coordinators.bulletin,
+    "reload": coordinators.reload,
+}
+
+Bot = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """``superbot run --webhook URL``: Telegram POSTs updates to ``url``, which a proxy hands
+    to ``listen`` (host:port); ``secret`` is checked on every request."""
+
+    url: str
+    secret: str
+    listen: str = "127.0.0.1:8080"
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]") or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.strip("/")
+
+
+def build_application(
+    *,
+    token: str,
+    api_root: str,
+    conversation: Conversation,
+    supervision: Supervision,
+    templates: Templates,
+    renderer: MessageRenderer,
+    clock: Callable[[], datetime],
+    dispatch: Callable[[], Awaitable[object]] | None = None,
+) -> Bot:
+    """Every handler wired; nothing runs until :func:`serve`."""
+    root = api_root.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=16, read_timeout=20.0, write_timeout=20.0))
+        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=10.0))
+        .build()
+    )
+    answers = Answers(templates, renderer)
+    application.bot_data["services"] = Services(conversation, supervision, answers, clock, dispatch)
+    application.add_handler(TypeHandler(Update, drop_duplicate), group=-1)
+
+    new = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    every = {**OWNER_COMMANDS, **COORDINATOR_COMMANDS}
+    application.add_handler(
+        CommandHandler(list(every), groups.in_group, filters=filters.ChatType.GROUPS & new)
+    )
+    for name, callback in every.items():
+        application.add_handler(CommandHandler(name, callback, filters=private & new))
+    application.add_handler(MessageHandler(private & new & filters.COMMAND, commands.unknown))
+    # New and edited text: an edited reply updates the report it made.
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, replies.text))
+    application.add_handler(MessageHandler(private & new & ~filters.TEXT, replies.not_text))
+    application.add_handler(CallbackQueryHandler(buttons.press, pattern=buttons.PATTERNS["press"]))
+    application.add_handler(
+        CallbackQueryHandler(buttons.choose, pattern=buttons.PATTERNS["choose"])
+    )
+    application.add_handler(CallbackQueryHandler(buttons.unknown))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def serve(
+    application: Bot,
+    stop: asyncio.Event,
+    webhook: Webhook | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run the bot until ``stop`` is set: polling, or a webhook server with its secret.
+    ``ready`` is set once updates are being received."""
+    found: Services = application.bot_data["services"]
+    async with application:
+        found.answers.bot_name = application.bot.username
+        await show_commands(
+            application.bot, found.answers, found.conversation.coordinator_accounts()
+        )
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        if webhook is None:
+            await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+        else:
+            await updater.start_webhook(
+                listen=webhook.host,
+                port=webhook.port,
+                url_path=webhook.path,
+                webhook_url=webhook.url,
+                secret_token=webhook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        if ready is not None:
+            ready.set()
+        try:
+            await stop.wait()
+        finally:
+            await updater.stop()
+            await application.stop()

@@ -1,0 +1,67 @@
+"""invite: a one-time code that binds a person's Telegram account to the bot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import click
+import telegram
+from telegram.error import TelegramError
+
+from superbot.channels.telegram import telegram_bot
+from superbot.cli import cli
+from superbot.cli.runtime import Runtime
+from superbot.service.errors import ServiceError
+from superbot.service.people import INVITE_VALIDITY, create_invite
+from superbot.service.status import load_plan
+
+
+@cli.command()
+@click.argument("person")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 365),
+    default=INVITE_VALIDITY.days,
+    show_default=True,
+    help="邀请码有效天数",
+)
+@click.pass_obj
+def invite(runtime: Runtime, person: str, days: int) -> int:
+    """为某人生成一次性绑定码和 Telegram 链接（人员编号见 tasks.yaml）。本人点开链接即完成绑定。"""
+    try:
+        plan = load_plan(runtime.store)
+        made = create_invite(
+            runtime.bindings, plan, person, runtime.now(), valid_for=timedelta(days=days)
+        )
+    except ServiceError as error:
+        runtime.echo(runtime.say(error.text), err=True)
+        return 1 if error.text.key == "status.not_synced" else 2
+    username, problem = None, None
+    if runtime.config.telegram_token is not None:
+        try:
+            username = asyncio.run(
+                _username(runtime.config.telegram_token, runtime.config.telegram_api_url)
+            )
+        except TelegramError as error:
+            problem = error.message
+    runtime.echo(
+        runtime.render(
+            "cli/invite.txt",
+            invite=made,
+            person=plan.people[made.person_id],
+            department=plan.departments[plan.people[made.person_id].department_id],
+            expires=made.expires_at.astimezone(ZoneInfo(plan.settings.timezone)),
+            username=username,
+            token=runtime.config.telegram_token is not None,
+            problem=problem,
+        )
+    )
+    return 0
+
+
+async def _username(token: str, api_root: str) -> str:
+    bot: telegram.Bot = telegram_bot(token, api_root)
+    async with bot:
+        return bot.username

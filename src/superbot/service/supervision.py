@@ -1,0 +1,228 @@
+"""督查科 in the chat: the lights, what is overdue, who has not reported, nudges, a preview
+of the 通报, and re-reading tasks.yaml. Only coordinators may use these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from superbot.domain.lights import Light, is_overdue
+from superbot.domain.model import Campaign, Department, Person
+from superbot.domain.periods import Period, local_day, month_of, start_of_day
+from superbot.domain.suggest import closest
+from superbot.domain.text import Text
+from superbot.service.bulletin import build_bulletin, silences
+from superbot.service.conversation import NotBound
+from superbot.service.delivery import Delivery
+from superbot.service.digest import silent_since
+from superbot.service.errors import ServiceError
+from superbot.service.people import Member, member
+from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.service.store import ActivePlan, Store
+from superbot.service.sync import SyncResult
+from superbot.service.views import Bulletin, CampaignSummary, LightCounts, Silence
+
+
+@dataclass(frozen=True)
+class StatusView:
+    as_of: date
+    counts: LightCounts
+    campaign: Campaign | None  # /status CAMPAIGN: that campaign's tasks
+    campaigns: tuple[CampaignSummary, ...]  # /status: counts per campaign
+    statuses: tuple[TaskStatus, ...]  # the campaign's tasks, or every red and yellow one
+
+
+@dataclass(frozen=True)
+class OverdueView:
+    as_of: date
+    statuses: tuple[TaskStatus, ...]  # open and past due, longest overdue first
+
+
+@dataclass(frozen=True)
+class SilentView:
+    """Owners who have not reported since the latest monthly reminder."""
+
+    as_of: date
+    since: date
+    silences: tuple[Silence, ...]
+    bound: frozenset[str]  # people the bot can reach (a /remind goes to them)
+
+
+@dataclass(frozen=True)
+class Nudged:
+    as_of: date
+    department: Department | None  # /remind DEPT
+    sent: tuple[Person, ...]  # nudged now
+    repeated: tuple[Person, ...]  # nudged earlier today already: nothing sent again
+    unreachable: tuple[Person, ...]  # neither Telegram nor email
+    silences: tuple[Silence, ...]
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    line: int
+    col: int
+    text: Text
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """tasks.yaml read again: applied (``result``), or refused with its errors."""
+
+    path: str
+    problems: tuple[PlanProblem, ...]
+    result: SyncResult | None
+
+
+class PlanReloader(Protocol):
+    def __call__(self, now: datetime) -> Reloaded: ...
+
+
+class Supervision:
+    def __init__(
+        self, store: Store, delivery: Delivery | None = None, reload: PlanReloader | None = None
+    ) -> None:
+        self.store = store
+        self.delivery = delivery
+        self.reloader = reload
+
+    def status(self, user_id: int, campaign: str | None, now: datetime) -> StatusView:
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        today = _today(plan, now)
+        wanted = _campaign_id(plan, campaign)
+        _, everything = task_statuses(self.store, today, plan=plan)
+        started = [s for s in everything if s.task.start <= today]
+        if wanted is not None:
+            chosen = [s for s in everything if s.task.campaign_id == wanted]
+            return StatusView(
+                today,
+                LightCounts.of(chosen),
+                plan.campaigns[wanted],
+                (),
+                tuple(sorted(chosen, key=lambda s: (s.light.severity, s.task.due))),
+            )
+        summaries = tuple(
+            CampaignSummary(c, LightCounts.of(group))
+            for c in plan.campaigns.values()
+            if (group := [s for s in started if s.task.campaign_id == c.id])
+        )
+        urgent = [s for s in started if s.light in (Light.RED, Light.YELLOW)]
+        return StatusView(
+            today,
+            LightCounts.of(started),
+            None,
+            summaries,
+            tuple(sorted(urgent, key=lambda s: (s.light.severity, s.task.due))),
+        )
+
+    def overdue(self, user_id: int, now: datetime) -> OverdueView:
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        today = _today(plan, now)
+        _, statuses = task_statuses(self.store, today, plan=plan)
+        late = [s for s in statuses if s.light is not Light.DONE and is_overdue(s.task, today)]
+        return OverdueView(today, tuple(sorted(late, key=lambda s: (s.task.due, s.task.id))))
+
+    def who(self, user_id: int, now: datetime) -> SilentView:
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        today = _today(plan, now)
+        since, silent = self._silences(plan, today, now)
+        return SilentView(today, since, tuple(silent), frozenset(plan.telegram))
+
+    def remind(self, user_id: int, department: str | None, now: datetime) -> Nudged:
+        """Nudge again only the owners who have not reported; at most once a day each."""
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        if self.delivery is None:
+            raise ServiceError("conversation.no_delivery")
+        wanted = _department_id(plan, department)
+        today = _today(plan, now)
+        _, silent = self._silences(plan, today, now)
+        silent = [s for s in silent if wanted is None or s.department.id == wanted]
+        sent: list[Person] = []
+        repeated: list[Person] = []
+        unreachable: list[Person] = []
+        for person, added, reachable in self.delivery.nudge(silent, today, now):
+            if not reachable:
+                unreachable.append(person)
+            elif added:
+                sent.append(person)
+            else:
+                repeated.append(person)
+        return Nudged(
+            today,
+            plan.departments[wanted] if wanted else None,
+            tuple(sent),
+            tuple(repeated),
+            tuple(unreachable),
+            tuple(silent),
+        )
+
+    def bulletin(self, user_id: int, now: datetime) -> Bulletin:
+        """This month's 通报 so far, as it would read if the month ended today."""
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        today = _today(plan, now)
+        month = month_of(today)
+        return build_bulletin(self.store, Period(month.key, month.first, today), today)
+
+    def reload(self, user_id: int, now: datetime) -> Reloaded:
+        plan = load_plan(self.store)
+        _coordinator(plan, user_id)
+        if self.reloader is None:
+            raise ServiceError("conversation.no_reload")
+        return self.reloader(now)
+
+    def _silences(self, plan: ActivePlan, today: date, now: datetime) -> tuple[date, list[Silence]]:
+        zone = ZoneInfo(plan.settings.timezone)
+        since = silent_since(plan, Period(today.isoformat(), today.replace(day=1), today), today)
+        _, statuses = task_statuses(self.store, today, plan=plan)
+        started = [s for s in statuses if s.task.start <= today]
+        owed = {s.task.id for s in started if s.light is not Light.DONE and s.task.start < since}
+        reported = {r.task_id for r in self.store.reports_between(start_of_day(since, zone), now)}
+        return since, silences(plan, started, owed, reported)
+
+
+def _coordinator(plan: ActivePlan, user_id: int) -> Member:
+    found = member(plan, user_id)
+    if found is None:
+        raise NotBound()
+    if not found.coordinator:
+        raise ServiceError("conversation.coordinators_only")
+    return found
+
+
+def _campaign_id(plan: ActivePlan, typed: str | None) -> str | None:
+    word = (typed or "").strip().lower()
+    if not word:
+        return None
+    if word in plan.campaigns:
+        return word
+    by_name = [c.id for c in plan.campaigns.values() if word in c.name.lower()]
+    if len(by_name) == 1:
+        return by_name[0]
+    raise ServiceError(
+        "status.unknown_campaign", id=typed, suggestion=closest(word, list(plan.campaigns))
+    )
+
+
+def _department_id(plan: ActivePlan, typed: str | None) -> str | None:
+    word = (typed or "").strip().lower()
+    if not word:
+        return None
+    if word in plan.departments:
+        return word
+    by_name = [d.id for d in plan.departments.values() if word in d.name.lower()]
+    if len(by_name) == 1:
+        return by_name[0]
+    raise ServiceError(
+        "status.unknown_department", id=typed, suggestion=closest(word, list(plan.departments))
+    )
+
+
+def _today(plan: ActivePlan, now: datetime) -> date:
+    return local_day(now, ZoneInfo(plan.settings.timezone))

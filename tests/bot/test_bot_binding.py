@@ -1,0 +1,116 @@
+"""Binding a Telegram account with a one-time invite code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from tests.bot.conftest import NOW, STRANGER, World
+from tests.conftest import Cli
+from tests.fakes.telegram_api import FakeTelegram
+
+from superbot.service.people import create_invite
+from superbot.service.status import load_plan
+
+
+def invite(world: World, person: str, days: int = 7) -> str:
+    plan = load_plan(world.store)
+    made = create_invite(world.bindings, plan, person, world.clock(), timedelta(days=days))
+    return made.code
+
+
+async def test_a_code_binds_and_greets_with_the_tasks(world: World) -> None:
+    code = invite(world, "zhangjh")
+    [greeting] = await world.says(STRANGER, f"/start {code}")
+
+    lines = greeting.text.splitlines()
+    assert lines[0] == "✅ 绑定成功！"
+    assert lines[1] == "张建华，您好！您是高新科（科技局高新技术科）的责任人。"
+    assert "您单位牵头、还未办结的任务" in greeting.text
+    assert "规上工业研发投入攻坚 zcq8-2" in greeting.text
+    assert "直接回复那条任务消息" in greeting.text
+    assert world.bindings.person_for(STRANGER) == "zhangjh"
+
+    [tasks] = await world.says(STRANGER, "/tasks")  # bound now: the commands work
+    assert "高新科" in tasks.text
+    [again] = await world.says(STRANGER, "/start")
+    assert again.text.startswith("张建华，您好！")
+
+
+async def test_a_code_works_once(world: World) -> None:
+    code = invite(world, "zhangjh")
+    await world.says(STRANGER, f"/start {code}")
+    world.server.add_user(2002, first_name="另一个人")
+    [refused] = await world.says(2002, f"/start {code}")
+    assert "这个邀请码已经用过了" in refused.text
+    assert world.bindings.person_for(2002) is None
+
+
+async def test_an_expired_code(world: World) -> None:
+    code = invite(world, "zhangjh", days=3)
+    world.clock.now = NOW + timedelta(days=3, minutes=1)
+    [refused] = await world.says(STRANGER, f"/start {code}")
+    assert "这个邀请码已过期，请向督查科重新索取绑定链接" in refused.text
+    assert world.bindings.person_for(STRANGER) is None
+
+
+async def test_a_wrong_code_and_no_code(world: World) -> None:
+    [wrong] = await world.says(STRANGER, "/start NOTACODE")
+    assert "这个邀请码不对" in wrong.text
+    [none] = await world.says(STRANGER, "/start")
+    assert "您还没有绑定" in none.text
+    assert "superbot invite" in none.text
+    assert world.bindings.person_for(STRANGER) is None
+
+
+async def test_a_code_is_read_the_way_people_type_it(world: World) -> None:
+    code = invite(world, "limh")
+    [greeting] = await world.says(STRANGER, f"/start   {code.lower()}")
+    assert "绑定成功" in greeting.text
+    assert "李明辉" in greeting.text
+
+
+async def test_a_coordinator_gets_the_longer_menu(world: World) -> None:
+    code = invite(world, "wangli")
+    [greeting] = await world.says(STRANGER, f"/start {code}")
+    assert "督查科" in greeting.text
+    assert "/status" in greeting.text
+    scope = {"type": "chat", "chat_id": STRANGER}
+    menu = await world.server.await_for(lambda s: s.commands(scope), what="the menu")
+    assert "remind" in [c["command"] for c in menu]
+    private = world.server.commands({"type": "all_private_chats"})
+    assert [c["command"] for c in private] == [
+        "tasks",
+        "report",
+        "done",
+        "history",
+        "cancel",
+        "help",
+    ]
+
+
+def test_invite_prints_the_code_and_the_link(
+    cli: Cli, server: FakeTelegram, tmp_path: Path
+) -> None:
+    assert cli("sync").status == 0
+    cli.config = replace(cli.config, telegram_token=server.token, telegram_api_url=server.url)
+    result = cli("invite", "zhangjh", "--days", "3")
+    assert result.status == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].startswith("已为 张建华（高新科（科技局高新技术科））生成一次性绑定码：")
+    code = lines[0].rsplit("：", 1)[1]
+    assert f"https://t.me/superbot_test_bot?start={code}" in result.out
+
+
+def test_invite_without_a_token_says_how_to_bind(cli: Cli) -> None:
+    assert cli("sync").status == 0
+    result = cli("invite", "zhangjh")
+    assert result.status == 0, result.err
+    code = result.out.splitlines()[0].rsplit("：", 1)[1]
+    assert f"/start {code}" in result.out
+    assert "TELEGRAM_BOT_TOKEN" in result.out
+
+    unknown = cli("invite", "zhangj")
+    assert unknown.status == 2
+    assert "没有编号为 zhangj 的人员，是不是 zhangjh？" in unknown.err
