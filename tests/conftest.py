@@ -39,7 +39,7 @@ def _postgres_problem() -> str | None:
     return None
 
 
-_POSTGRES_PROBLEM: str | None | bool = False
+_POSTGRES_PROBLEM: str | bool | None = False
 
 
 def postgres_problem() -> str | None:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from superbot.config import Config
-from superbot.plan.load import load_plan
 from tests.conftest import Cli
 from tests.fakes.robots import RobotServer
 from tests.fakes.smtp import SmtpServer, smtp_server
 from tests.fakes.telegram_api import FakeTelegram
+
+from superbot.config import Config
+from superbot.plan.load import load_plan
 
 GROUP = -1001234567890
 PLAN = load_plan(Path(__file__).resolve().parents[2] / "tasks.yaml").plan
@@ -102,11 +102,14 @@ def test_the_june_bulletin_reaches_every_target_once(
     message = mail.deliveries[0].parsed()
     assert message["Subject"] == "【督查通报】2022年6月 重点工作推进情况"
     assert message["From"].addresses[0].display_name == "督查科"
-    assert message["Message-ID"] and message["Date"]
+    assert message["Message-ID"]
+    assert message["Date"]
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
-    assert text is not None and "红灯" in text.get_content()
-    assert html is not None and "<script" not in html.get_content()
+    assert text is not None
+    assert "红灯" in text.get_content()
+    assert html is not None
+    assert "<script" not in html.get_content()
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "督查通报-2022-06.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
@@ -137,7 +140,8 @@ def test_dry_run_shows_who_gets_what_and_sends_nothing(
     assert "预览" in result.out
     assert "→ Telegram  -1001234567890" in result.out
     assert "→ 邮件  王丽（wangli@example.gov.cn）" in result.out  # the name, then the address
-    assert "王丽" in result.out and "leaders@example.gov.cn" in result.out
+    assert "王丽" in result.out
+    assert "leaders@example.gov.cn" in result.out
     assert len(telegram.requests) == before
     assert mail.deliveries == []
 

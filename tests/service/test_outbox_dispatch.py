@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from tests.fakes.channel import RecordingChannel
+from tests.fakes.clock import FakeClock
 
 from superbot.service.outbox import Dispatcher, NewItem, Status, backoff, dedupe_key
 from superbot.service.ports import Attachment, ChannelError, Message, Pace, Rate
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
-from tests.fakes.channel import RecordingChannel
-from tests.fakes.clock import FakeClock
 
 T0 = datetime(2022, 7, 1, 1, 0, tzinfo=UTC)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.fakes.channel import RecordingChannel
+from tests.fakes.clock import FakeClock
 
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
@@ -18,8 +20,6 @@ from superbot.service.delivery import due_rounds
 from superbot.service.outbox import Dispatcher, Status
 from superbot.service.status import PlanClock
 from superbot.store.db import LeaderLock
-from tests.fakes.channel import RecordingChannel
-from tests.fakes.clock import FakeClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -119,13 +119,15 @@ async def test_rounds_fire_on_schedule_and_only_once(
 
     clock.now = at("2022-06-20 08:45")
     await bot.runner.tick()
-    assert bot.subjects() and all("周报" in s for s in bot.subjects())
+    assert bot.subjects()
+    assert all("周报" in s for s in bot.subjects())
     digests = len(bot.channel.sent)
 
     clock.now = at("2022-06-20 09:00")
     await bot.runner.tick()
     reminders = bot.subjects()[digests:]
-    assert reminders and all("提醒" in s for s in reminders)
+    assert reminders
+    assert all("提醒" in s for s in reminders)
 
     clock.now = at("2022-06-20 09:30")
     await bot.runner.tick()
@@ -194,9 +196,11 @@ async def test_a_valid_change_to_tasks_yaml_is_applied_while_running(
 
     outcome = bot.runner.reload_plan()
 
-    assert outcome is not None and outcome.applied
+    assert outcome is not None
+    assert outcome.applied
     plan = bot.runtime.store.active_plan()
-    assert plan is not None and plan.task("zcq8-1") is not None
+    assert plan is not None
+    assert plan.task("zcq8-1") is not None
     assert plan.task("zcq8-1").title == "高新技术产业投资攻坚战"  # type: ignore[union-attr]
     assert bot.runner.reload_plan() is None  # unchanged file: nothing to do
 
