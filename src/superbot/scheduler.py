@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ log = logging.getLogger("superbot.scheduler")
 
 TICK_SECONDS = 30
 WATCH_SECONDS = 2
+SHUTDOWN_GRACE_SECONDS = 20
 
 
 class PlanTrigger(BaseTrigger):  # type: ignore[misc]
@@ -100,6 +102,7 @@ class Runner:
         self.leader = leader
         self.on_plan_applied = on_plan_applied
         self.scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Event] = set()
 
     # -- the work of one tick, callable with any `now` ------------------------------------
 
@@ -203,18 +206,35 @@ class Runner:
             )
 
     async def _tick_job(self) -> None:
-        try:
-            await self.tick()
-        except Exception:  # a tick must never kill the loop; the next one tries again
-            log.exception("tick failed")
+        async with self._job():
+            try:
+                await self.tick()
+            except Exception:  # a tick must never kill the loop; the next one tries again
+                log.exception("tick failed")
 
     async def _watch_job(self) -> None:
+        async with self._job():
+            try:
+                if self.reload_plan() is not None:
+                    self.reschedule()
+                    await self.tick()
+                else:
+                    # A broken tasks.yaml's notice (or a retry coming due) goes out now, not
+                    # at the next tick.
+                    await self.dispatcher.dispatch()
+            except Exception:
+                log.exception("reloading tasks.yaml failed")
+
+    @asynccontextmanager
+    async def _job(self) -> AsyncIterator[None]:
+        """Jobs finish what they started on shutdown instead of being cancelled mid-send."""
+        done = asyncio.Event()
+        self._running.add(done)
         try:
-            if self.reload_plan() is not None:
-                self.reschedule()
-                await self.tick()
-        except Exception:
-            log.exception("reloading tasks.yaml failed")
+            yield
+        finally:
+            done.set()
+            self._running.discard(done)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick at once (catching up on what was missed), then on schedule until ``stop``."""
@@ -223,6 +243,12 @@ class Runner:
         try:
             await stop.wait()
         finally:
+            scheduler.pause()
+            running = [asyncio.create_task(e.wait()) for e in self._running]
+            if running:
+                await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+                for waiting in running:
+                    waiting.cancel()
             scheduler.shutdown(wait=False)
             if self.leader is not None:
                 self.leader.release()

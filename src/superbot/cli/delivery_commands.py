@@ -16,6 +16,7 @@ from superbot.bot.app import Webhook, serve
 from superbot.bot.reload import TasksFileReload
 from superbot.cli import cli
 from superbot.cli.params import DAY
+from superbot.cli.plan_commands import load_tasks
 from superbot.cli.runtime import Runtime
 from superbot.domain.model import ScheduleKind
 from superbot.domain.periods import Period, parse_month, previous_month
@@ -95,7 +96,7 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
         period: Period = parse_month(month) if month else previous_month(today)
     except ValueError:
         raise click.BadParameter(
-            runtime.say(_text("cli.bad_month", value=month)), param_hint="--month"
+            runtime.text("cli.bad_month", value=month), param_hint="--month"
         ) from None
     except ServiceError as error:
         runtime.echo(runtime.say(error.text), err=True)
@@ -104,15 +105,15 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
     document = runtime.renderer.bulletin_document(view, fmt)
     if output is not None and str(output) == "-":
         if isinstance(document, bytes):
-            raise click.BadParameter(runtime.say(_text("cli.binary_to_stdout")), param_hint="-o")
+            raise click.BadParameter(runtime.text("cli.binary_to_stdout"), param_hint="-o")
         runtime.echo(document)
         return 0
-    target = output or Path(runtime.say(_text("cli.bulletin_filename", month=period.key, ext=fmt)))
+    target = output or Path(runtime.renderer.bulletin_filename(view, fmt))
     if isinstance(document, bytes):
         target.write_bytes(document)
     else:
         target.write_text(document, encoding="utf-8")
-    runtime.echo(runtime.say(_text("cli.written", path=str(target))))
+    runtime.echo(runtime.text("cli.written", path=str(target)))
     return 0
 
 
@@ -153,6 +154,7 @@ async def _run(
     )
     runner.reload_plan()
     if runtime.store.active_plan() is None:
+        load_tasks(runtime, plan_file.path, err=True)  # says what is wrong, line by line
         runtime.echo(runtime.render("cli/run_no_plan.txt", path=str(plan_file.path)), err=True)
         return 1
     if stop is None:
@@ -196,9 +198,3 @@ async def _run(
         logging.getLogger("superbot").error("superbot run failed", exc_info=failure)
     runtime.echo(runtime.render("cli/run_stopped.txt"))
     return 1 if failures else 0
-
-
-def _text(key: str, **params: object):  # type: ignore[no-untyped-def]
-    from superbot.domain.text import Text
-
-    return Text.of(key, **params)

@@ -26,13 +26,14 @@ tasks_option = click.option(
 )
 
 
-def _load(runtime: Runtime, tasks_path: Path | None) -> LoadResult:
+def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) -> LoadResult:
+    """Load tasks.yaml and print every problem as ``PATH:LINE:COL: message``."""
     result = load_plan(tasks_path or runtime.config.tasks_path)
     for problem in result.problems:
         message = runtime.say(problem.text)
         if problem.severity is Severity.WARNING:
             message = runtime.paint(message, "yellow")
-        runtime.echo(f"{result.path}:{problem.line}:{problem.col}: {message}")
+        runtime.echo(f"{result.path}:{problem.line}:{problem.col}: {message}", err=err)
     return result
 
 
@@ -41,7 +42,7 @@ def _load(runtime: Runtime, tasks_path: Path | None) -> LoadResult:
 @click.pass_obj
 def check(runtime: Runtime, tasks_path: Path | None) -> int:
     """校验任务清单：列出全部错误（文件:行:列），有错误时退出码为 1。"""
-    result = _load(runtime, tasks_path)
+    result = load_tasks(runtime, tasks_path)
     runtime.echo(runtime.render("cli/check.txt", result=result))
     return 0 if result.ok else 1
 
@@ -52,7 +53,7 @@ def check(runtime: Runtime, tasks_path: Path | None) -> int:
 @click.pass_obj
 def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
     """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。"""
-    result = _load(runtime, tasks_path)
+    result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
         return 1
@@ -82,7 +83,7 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
 @click.pass_obj
 def schedule(runtime: Runtime, tasks_path: Path | None, start: object, count: int) -> int:
     """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。"""
-    result = _load(runtime, tasks_path)
+    result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
         return 1

@@ -80,6 +80,10 @@ class Runtime:
     def say(self, text: Text) -> str:
         return self.templates.texts(text)
 
+    def text(self, key: str, **params: object) -> str:
+        """``say`` for a sentence the command line itself has to tell."""
+        return self.say(Text.of(key, **params))
+
     @cached_property
     def paint(self) -> Painter:
         colour = os.environ.get("NO_COLOR") is None and (

@@ -127,7 +127,7 @@ def report(
 ) -> int:
     """登记一条进度（电话、当面报送的由督查科代为录入）。"""
     if (percent is None) == (not done):
-        raise click.UsageError(runtime.say(_text("cli.percent_or_done")))
+        raise click.UsageError(runtime.text("cli.percent_or_done"))
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -159,9 +159,3 @@ def report(
         )
     )
     return 0
-
-
-def _text(key: str) -> Any:
-    from superbot.domain.text import Text
-
-    return Text.of(key)

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
 from superbot.service.ports import Attachment, Button, Message, Receipt
+from superbot.store.db import SqlRepository
 from superbot.store.tables import OutboxAttachmentRow, OutboxRow, TelegramMessageRow
 
 
-class SqlOutbox:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
+class SqlOutbox(SqlRepository):
     def enqueue(self, items: Sequence[NewItem], now: datetime) -> int:
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         added = 0

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from superbot.domain.model import (
@@ -24,6 +22,7 @@ from superbot.domain.model import (
 )
 from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
 from superbot.store.codec import settings_from_json, settings_to_json
+from superbot.store.db import SqlRepository
 from superbot.store.tables import (
     CampaignRow,
     DepartmentRow,
@@ -41,15 +40,7 @@ from superbot.store.tables import (
 PLAN_SETTINGS = "plan"
 
 
-class SqlStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
+class SqlStore(SqlRepository):
     # -- the plan --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:

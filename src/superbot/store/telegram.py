@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from superbot.service.people import ChatStep, Invite
+from superbot.store.db import SqlRepository
 from superbot.store.tables import (
     ChatStateRow,
     InviteRow,
@@ -21,15 +20,7 @@ from superbot.store.tables import (
 )
 
 
-class SqlBindings:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
+class SqlBindings(SqlRepository):
     # -- invites and binding ---------------------------------------------------------------
 
     def add_invite(self, invite: Invite, now: datetime) -> None:
