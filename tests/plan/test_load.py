@@ -946,3 +946,26 @@ def test_the_shipped_plan_has_the_eight_special_campaign_tasks() -> None:
     assert plan is not None
     (eight,) = [c for c in plan.campaigns if "八大专项攻坚行动" in c.name]
     assert len([t for t in plan.tasks if t.campaign_id == eight.id]) == 8
+
+
+def test_one_telegram_account_cannot_speak_for_two_people() -> None:
+    result = parse(
+        textwrap.dedent(
+            """\
+        plan: {name: x, start: 2022-01-01}
+        departments:
+          - id: a
+            name: A
+            people:
+              - {id: p1, name: 甲, telegram: 123}
+              - {id: p2, name: 乙, telegram: 123}
+        coordinators: [p1]
+        campaigns:
+          - {id: c, name: C, tasks: [{id: t1, title: T, lead: a, due: 2022-12-31}]}
+            """
+        )
+    )
+
+    [problem] = result.errors
+    assert (problem.line, problem.col, problem.text.key) == (7, 37, "plan.duplicate_id")
+    assert problem.text.params["first_line"] == 6

@@ -637,6 +637,7 @@ class _Reader:
         departments: list[Department] = []
         people: list[Person] = []
         seen_departments, seen_people = _Seen(), _Seen()
+        seen_accounts = _Seen()
         for item, pos in self.items(root, "departments", "departments"):
             node = self.fields(
                 item,
@@ -660,13 +661,15 @@ class _Reader:
             ):
                 departments.append(Department(ident, name))
             for person_node, person_pos in self.items(node, "people", "people"):
-                person = self.read_person(person_node, person_pos, ident or "?", seen_people)
+                person = self.read_person(
+                    person_node, person_pos, ident or "?", seen_people, seen_accounts
+                )
                 if person is not None:
                     people.append(person)
         return departments, people
 
     def read_person(
-        self, item: object, pos: tuple[int, int], department: str, seen: _Seen
+        self, item: object, pos: tuple[int, int], department: str, seen: _Seen, accounts: _Seen
     ) -> Person | None:
         node = self.fields(
             item,
@@ -685,6 +688,10 @@ class _Reader:
             self.error(self.value_pos(node, "email"), "plan.bad_email", value=email)
             email = None
         telegram = self.telegram_id(node)
+        if telegram is not None and not self.unique(
+            accounts, "account", str(telegram), self.value_pos(node, "telegram")
+        ):
+            telegram = None  # one Telegram account speaks for one person
         if ident is None or not self.unique(seen, "person", ident, self.value_pos(node, "id")):
             return None
         if name is None:
