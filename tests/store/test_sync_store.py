@@ -605,3 +605,14 @@ def test_naive_times_are_refused(store: SqlStore) -> None:
     run(store, BASE)
     with pytest.raises(StatementError, match="naive"):
         store.add_report(Report("t1", datetime(2022, 6, 1, 9, 30), 20))
+
+
+def test_a_report_at_midnight_belongs_to_the_day_that_starts_then(store: SqlStore) -> None:
+    run(store, BASE)
+    midnight = datetime(2022, 6, 1, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    add_report(store, "t1", midnight, 40)
+    add_report(store, "t1", midnight - timedelta(microseconds=1), 30)
+
+    june = store.reports_between(midnight, midnight + timedelta(days=30))
+
+    assert [r.percent for r in june] == [40]

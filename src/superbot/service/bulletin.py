@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light, is_done
@@ -33,7 +33,7 @@ from superbot.service.views import (
 def build_bulletin(store: Store, period: Period, issued_on: date) -> Bulletin:
     plan = load_plan(store)
     zone = ZoneInfo(plan.settings.timezone)
-    before = store.latest_progress(start_of_day(period.first, zone))
+    before = store.latest_progress(start_of_day(period.first, zone) - timedelta(microseconds=1))
     at_end = store.latest_progress(end_of_day(period.last, zone))
     reports = store.reports_between(start_of_day(period.first, zone), end_of_day(period.last, zone))
     statuses = [s for s in assess_tasks(plan, at_end, period.last) if s.task.start <= period.last]

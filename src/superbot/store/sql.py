@@ -263,11 +263,11 @@ class SqlStore(SqlRepository):
             reports = self._reports(s, list(rows))
         return {r.task_id: r for r in reports}
 
-    def reports_between(self, after: datetime, until: datetime) -> list[Report]:
+    def reports_between(self, since: datetime, until: datetime) -> list[Report]:
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .where(col(ReportRow.reported_at) > after, col(ReportRow.reported_at) <= until)
+                .where(col(ReportRow.reported_at) >= since, col(ReportRow.reported_at) <= until)
                 .order_by(col(ReportRow.reported_at), col(ReportRow.id))
             ).all()
             return self._reports(s, list(rows))
