@@ -241,3 +241,24 @@ async def test_claims_skip_rows_another_instance_holds(database_url: str) -> Non
         other.execute(text("ROLLBACK"))
     engine.dispose()
     assert [i.recipient for i in claimed] == ["200"]
+
+
+async def test_a_message_to_many_recipients_is_stored_once(outbox: SqlOutbox) -> None:
+    attachment = Attachment("督查通报-2022-06.xlsx", b"x" * 10_000, "application/octet-stream")
+    message = Message(subject="督查通报", body="全文", attachments=(attachment,))
+    items = [
+        NewItem(f"bulletin:2022-06:email:{n}", "bulletin", "2022-06", "email", str(n), message)
+        for n in range(50)
+    ]
+    outbox.enqueue(items, T0)
+    outbox.enqueue(items, T0)
+
+    with outbox.engine.connect() as connection:
+        contents = connection.execute(text("SELECT count(*) FROM message_content")).scalar()
+        files = connection.execute(text("SELECT count(*) FROM message_attachment")).scalar()
+        rows = connection.execute(text("SELECT count(*) FROM outbox")).scalar()
+    channel, clock = RecordingChannel(name="email"), FakeClock(T0)
+    await dispatcher(outbox, channel, clock).dispatch()
+
+    assert (contents, files, rows) == (1, 1, 50)
+    assert {s.message for s in channel.sent} == {message}

@@ -36,7 +36,7 @@ from superbot.service.people import (
     right,
 )
 from superbot.service.report import Recorded, ReportRequest, record_report
-from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.service.status import TaskStatus, load_plan, task_status, task_statuses
 from superbot.service.store import ActivePlan, Store
 
 # Conversation steps.
@@ -557,8 +557,7 @@ class Conversation:
         return task
 
     def _status(self, plan: ActivePlan, task_id: str, now: datetime) -> TaskStatus:
-        _, statuses = task_statuses(self.store, _today(plan, now), plan=plan)
-        return next(s for s in statuses if s.task.id == task_id)
+        return task_status(self.store, plan, task_id, _today(plan, now))
 
 
 # -- small pieces ------------------------------------------------------------------------------

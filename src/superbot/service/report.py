@@ -12,7 +12,7 @@ from superbot.domain.model import Report, State
 from superbot.domain.periods import local_day
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
-from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Store
 
 
@@ -41,9 +41,7 @@ def record_report(store: Store, request: ReportRequest, *, now: datetime) -> Rec
     report = validated_report(store, plan, request, now)
     saved = store.add_report(report, source_ref=request.source_ref)
     zone_day = local_day(max(saved.at, now), _zone(plan))
-    _, statuses = task_statuses(store, zone_day, plan=plan)
-    status = next(s for s in statuses if s.task.id == saved.task_id)
-    return Recorded(saved, status)
+    return Recorded(saved, task_status(store, plan, saved.task_id, zone_day))
 
 
 def validated_report(
@@ -61,7 +59,7 @@ def validated_report(
     percent, state = _progress(request)
     if percent is None and state is not None:
         # "受阻" without a number keeps the last percent: the light needs one.
-        previous = store.latest_progress(request.at or now).get(task.id)
+        previous = store.latest_progress(request.at or now, task_ids=[task.id]).get(task.id)
         percent = previous.percent if previous is not None and previous.percent is not None else 0
     if request.by is not None and request.by not in plan.people:
         raise ServiceError(

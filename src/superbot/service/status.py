@@ -57,18 +57,20 @@ def load_plan(store: Store) -> ActivePlan:
 
 def assess_tasks(plan: ActivePlan, latest: Mapping[str, Report], as_of: date) -> list[TaskStatus]:
     clock = PlanClock.of(plan.settings)
-    rules = plan.settings.rules
-    return [
-        TaskStatus(
-            task=task,
-            campaign=plan.campaigns[task.campaign_id],
-            lead=plan.departments[task.lead],
-            support=tuple(plan.departments[d] for d in task.support),
-            latest=latest.get(task.id),
-            assessment=assess(task, latest.get(task.id), as_of, rules, clock.calendar, clock.zone),
-        )
-        for task in plan.tasks
-    ]
+    return [_status(plan, task, latest.get(task.id), as_of, clock) for task in plan.tasks]
+
+
+def _status(
+    plan: ActivePlan, task: Task, latest: Report | None, as_of: date, clock: PlanClock
+) -> TaskStatus:
+    return TaskStatus(
+        task=task,
+        campaign=plan.campaigns[task.campaign_id],
+        lead=plan.departments[task.lead],
+        support=tuple(plan.departments[d] for d in task.support),
+        latest=latest,
+        assessment=assess(task, latest, as_of, plan.settings.rules, clock.calendar, clock.zone),
+    )
 
 
 def task_statuses(
@@ -96,3 +98,13 @@ def task_statuses(
         and (lead is None or s.task.lead == lead)
     ]
     return plan, statuses
+
+
+def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> TaskStatus:
+    """One task's light, without assessing the whole plan (a reply's confirmation)."""
+    task = plan.task(task_id)
+    if task is None:
+        raise LookupError(task_id)
+    clock = PlanClock.of(plan.settings)
+    latest = store.latest_progress(end_of_day(as_of, clock.zone), task_ids=[task_id])
+    return _status(plan, task, latest.get(task_id), as_of, clock)

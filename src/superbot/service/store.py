@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -81,8 +81,11 @@ class Store(Protocol):
         """True if archived, False if active, None if never known."""
         ...
 
-    def latest_progress(self, until: datetime) -> dict[str, Report]:
-        """Per active task, the newest report carrying a percent at or before ``until``."""
+    def latest_progress(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[str, Report]:
+        """Per active task (or only ``task_ids``), the newest report carrying a percent at or
+        before ``until``."""
         ...
 
     def reports_between(self, since: datetime, until: datetime) -> list[Report]:

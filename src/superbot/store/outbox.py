@@ -2,68 +2,101 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
 from superbot.service.ports import Attachment, Button, Message, Receipt
 from superbot.store.db import SqlRepository
-from superbot.store.tables import OutboxAttachmentRow, OutboxRow, TelegramMessageRow
+from superbot.store.tables import (
+    MessageAttachmentRow,
+    MessageContentRow,
+    OutboxRow,
+    TelegramMessageRow,
+)
+
+_T = TypeVar("_T")
+ROWS_PER_INSERT = 400  # SQLite allows 32,766 parameters a statement; 16 columns a row
 
 
 class SqlOutbox(SqlRepository):
     def enqueue(self, items: Sequence[NewItem], now: datetime) -> int:
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        contents = {content_id(item.message): item.message for item in items}
+        rows = [
+            {
+                "dedupe_key": item.dedupe_key,
+                "kind": item.kind,
+                "period": item.period,
+                "channel": item.channel,
+                "recipient": item.recipient,
+                "person_id": item.person_id,
+                "task_id": item.task_id,
+                "seq": item.seq,
+                "content_id": content_id(item.message),
+                "status": Status.FAILED.value if item.failed_reason else Status.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "claimed_at": None,
+                "created_at": now,
+                "failed_at": now if item.failed_reason else None,
+                "last_error": item.failed_reason,
+            }
+            for item in items
+        ]
         added = 0
         with self.session() as s:
-            for item in items:
-                failed = item.failed_reason is not None
+            self._store_contents(s, contents)
+            for chunk in _chunks(rows, ROWS_PER_INSERT):
                 statement = (
                     insert(OutboxRow)
-                    .values(
-                        dedupe_key=item.dedupe_key,
-                        kind=item.kind,
-                        period=item.period,
-                        channel=item.channel,
-                        recipient=item.recipient,
-                        person_id=item.person_id,
-                        task_id=item.task_id,
-                        seq=item.seq,
-                        subject=item.message.subject,
-                        body=item.message.body,
-                        html=item.message.html,
-                        buttons=[[[b.label, b.data] for b in row] for row in item.message.buttons]
-                        or None,
-                        reply_to=item.message.reply_to,
-                        status=Status.FAILED.value if failed else Status.PENDING.value,
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                        failed_at=now if failed else None,
-                        last_error=item.failed_reason,
-                    )
+                    .values(chunk)
                     .on_conflict_do_nothing(index_elements=["dedupe_key"])
                     .returning(col(OutboxRow.id))
                 )
-                new_id = s.execute(statement).scalar()
-                if new_id is None:
-                    continue
-                added += 1
-                for attachment in item.message.attachments:
-                    s.add(
-                        OutboxAttachmentRow(
-                            outbox_id=new_id,
-                            filename=attachment.filename,
-                            mime=attachment.mime,
-                            content=attachment.content,
-                        )
-                    )
+                added += len(s.execute(statement).all())
         return added
+
+    def _store_contents(self, s: Session, contents: dict[str, Message]) -> None:
+        known: set[str] = set()
+        for chunk in _chunks(list(contents), ROWS_PER_INSERT):
+            known |= set(
+                s.scalars(
+                    select(col(MessageContentRow.id)).where(col(MessageContentRow.id).in_(chunk))
+                )
+            )
+        fresh = {ident: message for ident, message in contents.items() if ident not in known}
+        s.add_all(
+            MessageContentRow(
+                id=ident,
+                subject=message.subject,
+                body=message.body,
+                html=message.html,
+                buttons=[[[b.label, b.data] for b in row] for row in message.buttons] or None,
+                reply_to=message.reply_to,
+            )
+            for ident, message in fresh.items()
+        )
+        s.flush()  # the contents first: attachments point at them
+        s.add_all(
+            MessageAttachmentRow(
+                content_id=ident,
+                position=position,
+                filename=attachment.filename,
+                mime=attachment.mime,
+                content=attachment.content,
+            )
+            for ident, message in fresh.items()
+            for position, attachment in enumerate(message.attachments)
+        )
+        s.flush()
 
     def claim(self, now: datetime, limit: int, lease: timedelta) -> list[Item]:
         due = or_(
@@ -119,15 +152,8 @@ class SqlOutbox(SqlRepository):
                 )
                 .execution_options(synchronize_session=False)  # rows keep their attempts so far
             )
-            attachments = s.scalars(
-                select(OutboxAttachmentRow)
-                .where(col(OutboxAttachmentRow.outbox_id).in_(ids))
-                .order_by(col(OutboxAttachmentRow.id))
-            ).all()
-        files: dict[int, list[Attachment]] = {}
-        for a in attachments:
-            files.setdefault(a.outbox_id, []).append(Attachment(a.filename, a.content, a.mime))
-        return [_item(row, files.get(row.id or 0, [])) for row in rows]
+            messages = _messages(s, {r.content_id for r in rows})
+        return [_item(row, messages[row.content_id]) for row in rows]
 
     def mark_sent(self, item: Item, receipt: Receipt, now: datetime) -> None:
         with self.session() as s:
@@ -251,9 +277,53 @@ def _failure(row: OutboxRow) -> Failure:
     )
 
 
-def _item(row: OutboxRow, attachments: list[Attachment]) -> Item:
+def content_id(message: Message) -> str:
+    """The SHA-256 of everything a message says: equal messages are stored once."""
+    digest = hashlib.sha256()
+    for part in (message.subject, message.body, message.html or "", str(message.reply_to)):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    for row in message.buttons:
+        for button in row:
+            digest.update(f"{button.label}\x01{button.data}\x02".encode())
+        digest.update(b"\x03")
+    for attachment in message.attachments:
+        digest.update(f"{attachment.filename}\x01{attachment.mime}\x01".encode())
+        digest.update(hashlib.sha256(attachment.content).digest())
+    return digest.hexdigest()
+
+
+def _messages(s: Session, ids: set[str]) -> dict[str, Message]:
+    contents = s.scalars(select(MessageContentRow).where(col(MessageContentRow.id).in_(ids))).all()
+    files: dict[str, list[Attachment]] = {}
+    for a in s.scalars(
+        select(MessageAttachmentRow)
+        .where(col(MessageAttachmentRow.content_id).in_(ids))
+        .order_by(col(MessageAttachmentRow.content_id), col(MessageAttachmentRow.position))
+    ):
+        files.setdefault(a.content_id, []).append(Attachment(a.filename, a.content, a.mime))
+    return {
+        c.id: Message(
+            subject=c.subject,
+            body=c.body,
+            html=c.html,
+            attachments=tuple(files.get(c.id, ())),
+            buttons=tuple(
+                tuple(Button(label, data) for label, data in r) for r in (c.buttons or [])
+            ),
+            reply_to=c.reply_to,
+        )
+        for c in contents
+    }
+
+
+def _chunks(values: list[_T], size: int) -> Iterator[list[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _item(row: OutboxRow, message: Message) -> Item:
     assert row.id is not None
-    buttons = tuple(tuple(Button(label, data) for label, data in r) for r in (row.buttons or []))
     return Item(
         id=row.id,
         dedupe_key=row.dedupe_key,
@@ -261,14 +331,7 @@ def _item(row: OutboxRow, attachments: list[Attachment]) -> Item:
         period=row.period,
         channel=row.channel,
         recipient=row.recipient,
-        message=Message(
-            subject=row.subject,
-            body=row.body,
-            html=row.html,
-            attachments=tuple(attachments),
-            buttons=buttons,
-            reply_to=row.reply_to,
-        ),
+        message=message,
         attempts=row.attempts + 1,
         person_id=row.person_id,
         task_id=row.task_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -119,33 +120,40 @@ class SqlStore(SqlRepository):
                 s.add(row)
 
     def _replace_task_details(self, s: Session, tasks: tuple[Task, ...], now: datetime) -> None:
-        ids = [t.id for t in tasks]
-        supports = s.scalars(
-            select(TaskSupportRow).where(col(TaskSupportRow.task_id).in_(ids))
-        ).all()
-        for support in supports:
-            s.delete(support)
-        indicators = {
-            (i.task_id, i.id): i
-            for i in s.scalars(select(IndicatorRow).where(col(IndicatorRow.task_id).in_(ids))).all()
-        }
-        s.flush()
+        """Support departments and indicators, touching only the tasks whose lists changed."""
+        supports: dict[str, list[TaskSupportRow]] = defaultdict(list)
+        for row in s.scalars(select(TaskSupportRow).order_by(col(TaskSupportRow.position))):
+            supports[row.task_id].append(row)
+        indicators: dict[str, dict[str, IndicatorRow]] = defaultdict(dict)
+        for ind in s.scalars(select(IndicatorRow)):
+            indicators[ind.task_id][ind.id] = ind
         for task in tasks:
-            for position, department in enumerate(task.support):
-                s.add(TaskSupportRow(task_id=task.id, department_id=department, position=position))
-            wanted = set()
-            for position, indicator in enumerate(task.indicators):
-                wanted.add(indicator.id)
-                row = indicators.get((task.id, indicator.id)) or IndicatorRow(
-                    task_id=task.id, id=indicator.id, name=indicator.name
+            if tuple(r.department_id for r in supports[task.id]) != task.support:
+                for row in supports[task.id]:
+                    s.delete(row)
+                s.flush()
+                s.add_all(
+                    TaskSupportRow(task_id=task.id, department_id=department, position=position)
+                    for position, department in enumerate(task.support)
                 )
-                row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
-                row.position, row.archived_at = position, None
-                s.add(row)
-            for (task_id, ident), old in indicators.items():
-                if task_id == task.id and ident not in wanted and old.archived_at is None:
-                    old.archived_at = now  # its reported values stay readable in history
-                    s.add(old)
+            self._replace_indicators(s, task, indicators[task.id], now)
+
+    @staticmethod
+    def _replace_indicators(
+        s: Session, task: Task, existing: dict[str, IndicatorRow], now: datetime
+    ) -> None:
+        wanted = {indicator.id for indicator in task.indicators}
+        for position, indicator in enumerate(task.indicators):
+            row = existing.get(indicator.id) or IndicatorRow(
+                task_id=task.id, id=indicator.id, name=indicator.name
+            )
+            row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
+            row.position, row.archived_at = position, None
+            s.add(row)
+        for ident, old in existing.items():
+            if ident not in wanted and old.archived_at is None:
+                old.archived_at = now  # its reported values stay readable in history
+                s.add(old)
 
     def active_plan(self) -> ActivePlan | None:
         with self.session() as s:
@@ -239,7 +247,12 @@ class SqlStore(SqlRepository):
 
     # -- reports ---------------------------------------------------------------------------
 
-    def latest_progress(self, until: datetime) -> dict[str, Report]:
+    def latest_progress(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[str, Report]:
+        progress = [col(ReportRow.reported_at) <= until, col(ReportRow.percent).is_not(None)]
+        if task_ids is not None:
+            progress.append(col(ReportRow.task_id).in_(list(task_ids)))
         ranked = (
             select(
                 col(ReportRow.id),
@@ -250,7 +263,7 @@ class SqlStore(SqlRepository):
                 )
                 .label("rank"),
             )
-            .where(col(ReportRow.reported_at) <= until, col(ReportRow.percent).is_not(None))
+            .where(*progress)
             .subquery()
         )
         with self.session() as s:

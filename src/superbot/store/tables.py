@@ -164,9 +164,37 @@ class SyncRunRow(SQLModel, table=True):
     summary: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
 
 
+class MessageContentRow(SQLModel, table=True):
+    """What a message says, stored once however many recipients get it (a 通报 to 400
+    people is one row here): ``id`` is the SHA-256 of the content."""
+
+    __tablename__ = "message_content"
+
+    id: str = Field(primary_key=True, max_length=64)
+    subject: str
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    html: str | None = Field(default=None, sa_column=Column(Text()))
+    buttons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
+    reply_to: int | None = _big()
+
+
+class MessageAttachmentRow(SQLModel, table=True):
+    __tablename__ = "message_attachment"
+
+    content_id: str = Field(foreign_key="message_content.id", primary_key=True, max_length=64)
+    position: int = Field(primary_key=True)
+    filename: str
+    mime: str
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+
+
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Claims look for an earlier part of the same round to the same recipient.
+        Index("ix_outbox_round_recipient", "channel", "recipient", "kind", "period", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True, max_length=255)
@@ -177,11 +205,7 @@ class OutboxRow(SQLModel, table=True):
     person_id: str | None = Field(default=None, max_length=64)
     task_id: str | None = Field(default=None, max_length=64)
     seq: int = 0
-    subject: str
-    body: str = Field(sa_column=Column(Text(), nullable=False))
-    html: str | None = Field(default=None, sa_column=Column(Text()))
-    buttons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
-    reply_to: int | None = _big()
+    content_id: str = Field(foreign_key="message_content.id", max_length=64)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = _time(nullable=False)
@@ -191,16 +215,6 @@ class OutboxRow(SQLModel, table=True):
     failed_at: datetime | None = _time()
     last_error: str | None = Field(default=None, sa_column=Column(Text()))
     receipt: str | None = Field(default=None, max_length=255)
-
-
-class OutboxAttachmentRow(SQLModel, table=True):
-    __tablename__ = "outbox_attachment"
-
-    id: int | None = Field(default=None, primary_key=True)
-    outbox_id: int = Field(foreign_key="outbox.id", index=True)
-    filename: str
-    mime: str
-    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
 
 
 class TelegramMessageRow(SQLModel, table=True):

@@ -47,39 +47,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("dedupe_key", sa.String(length=255), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("period", sa.String(length=32), nullable=False),
-        sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("recipient", sa.String(length=255), nullable=False),
-        sa.Column("person_id", sa.String(length=64), nullable=True),
-        sa.Column("task_id", sa.String(length=64), nullable=True),
-        sa.Column("seq", sa.Integer(), nullable=False),
+        "message_content",
+        sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=True),
         sa.Column("buttons", sa.JSON(), nullable=True),
         sa.Column("reply_to", sa.BigInteger(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column(
-            "next_attempt_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=False
-        ),
-        sa.Column("claimed_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("failed_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("receipt", sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedupe_key"),
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_period"), ["period"], unique=False)
-
     op.create_table(
         "scheduler_state",
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -112,21 +88,55 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("update_id"),
     )
     op.create_table(
-        "outbox_attachment",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("outbox_id", sa.Integer(), nullable=False),
+        "message_attachment",
+        sa.Column("content_id", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("filename", sa.String(), nullable=False),
         sa.Column("mime", sa.String(), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["outbox_id"],
-            ["outbox.id"],
+            ["content_id"],
+            ["message_content.id"],
+        ),
+        sa.PrimaryKeyConstraint("content_id", "position"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=255), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("recipient", sa.String(length=255), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=True),
+        sa.Column("task_id", sa.String(length=64), nullable=True),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("content_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("claimed_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("failed_at", superbot.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("receipt", sa.String(length=255), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["content_id"],
+            ["message_content.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("dedupe_key"),
     )
-    with op.batch_alter_table("outbox_attachment", schema=None) as batch_op:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_period"), ["period"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_outbox_attachment_outbox_id"), ["outbox_id"], unique=False
+            "ix_outbox_round_recipient",
+            ["channel", "recipient", "kind", "period", "id"],
+            unique=False,
         )
 
     op.create_table(
@@ -301,19 +311,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_bound_telegram"))
 
     op.drop_table("person")
-    with op.batch_alter_table("outbox_attachment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_attachment_outbox_id"))
-
-    op.drop_table("outbox_attachment")
-    op.drop_table("telegram_update")
-    op.drop_table("sync_run")
-    op.drop_table("setting")
-    op.drop_table("scheduler_state")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_round_recipient")
         batch_op.drop_index(batch_op.f("ix_outbox_period"))
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
+    op.drop_table("message_attachment")
+    op.drop_table("telegram_update")
+    op.drop_table("sync_run")
+    op.drop_table("setting")
+    op.drop_table("scheduler_state")
+    op.drop_table("message_content")
     op.drop_table("department")
     op.drop_table("chat_state")
     op.drop_table("campaign")
