@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light, is_done
@@ -112,7 +112,7 @@ def _ranking(
 
 def indicator_readings(
     statuses: Sequence[TaskStatus],
-    values: Mapping[tuple[str, str], tuple[float, object]],
+    values: Mapping[tuple[str, str], tuple[float, datetime]],
     zone: ZoneInfo,
 ) -> list[IndicatorReading]:
     readings = []
@@ -125,7 +125,7 @@ def indicator_readings(
                     s.task,
                     indicator,
                     value,
-                    at.astimezone(zone).date() if at is not None else None,  # type: ignore[attr-defined]
+                    at.astimezone(zone).date() if at is not None else None,
                 )
             )
     return readings

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import Person, ScheduleKind, Webhook
@@ -132,13 +132,7 @@ class Delivery:
 
     def _bulletin(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
         view = build_bulletin(self.store, round_.period, round_.as_of)
-        rendered: dict[str, list[Part]] = {}
-
-        def parts(channel: str) -> list[Part]:
-            if channel not in rendered:
-                rendered[channel] = self.renderer.bulletin(view, channel)
-            return rendered[channel]
-
+        parts = cache(partial(self.renderer.bulletin, view))  # rendered once per channel
         leads = {s.task.lead for s in view.statuses}
         people = [
             p for p in plan.people.values() if p.id in plan.coordinators or p.department_id in leads
@@ -154,13 +148,7 @@ class Delivery:
             start_of_day(round_.period.last + timedelta(days=1), zone),
         )
         view = build_digest(self.store, round_.period, round_.as_of, failures)
-        rendered: dict[str, list[Part]] = {}
-
-        def parts(channel: str) -> list[Part]:
-            if channel not in rendered:
-                rendered[channel] = self.renderer.digest(view, channel)
-            return rendered[channel]
-
+        parts = cache(partial(self.renderer.digest, view))  # rendered once per channel
         for person_id in plan.coordinators:
             yield from self._to_person(
                 plan, round_.kind, round_.period.key, plan.people[person_id], parts
