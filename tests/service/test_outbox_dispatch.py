@@ -196,7 +196,7 @@ async def test_attachments_and_buttons_survive_the_outbox(outbox: SqlOutbox) -> 
         body="摘要",
         attachments=(Attachment("督查通报-2022-06.html", "<p>全文</p>".encode(), "text/html"),),
         buttons=((Button("60%", "p:zcq8-1:60"),),),
-        reply_to=42,
+        reply_to="42",
     )
     outbox.enqueue([NewItem("k", "bulletin", "2022-06", "telegram", "100", message)], T0)
     channel, clock = RecordingChannel(), FakeClock(T0)

@@ -101,7 +101,7 @@ def _reply_to(message: Message) -> ReplyParameters | None:
     if message.reply_to is None:
         return None
     # The person may have deleted the message we answer; the answer still matters.
-    return ReplyParameters(message.reply_to, allow_sending_without_reply=True)
+    return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
 
 
 def _keyboard(message: Message) -> InlineKeyboardMarkup | None:

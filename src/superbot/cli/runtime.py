@@ -16,6 +16,7 @@ import telegram
 
 from superbot.bot.app import Bot as BotApplication
 from superbot.bot.app import build_application
+from superbot.bot.sent import remember_task_messages
 from superbot.channels.dingtalk import DingtalkChannel
 from superbot.channels.email import EmailChannel, SmtpSettings
 from superbot.channels.feishu import FeishuChannel
@@ -32,10 +33,11 @@ from superbot.service.delivery import Delivery, Reach
 from superbot.service.outbox import Dispatcher
 from superbot.service.ports import Channel
 from superbot.service.supervision import Supervision
+from superbot.store.accounts import SqlAccounts
+from superbot.store.conversations import SqlConversations
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
-from superbot.store.telegram import SqlBindings
 
 
 class Runtime:
@@ -148,17 +150,27 @@ class Runtime:
         return channels
 
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
-        return Dispatcher(self.outbox, self.channels, clock=self.now, sleep=sleep)
+        return Dispatcher(
+            self.outbox,
+            self.channels,
+            clock=self.now,
+            sleep=sleep,
+            on_sent={"telegram": remember_task_messages(self.conversation)},
+        )
 
     # -- the bot -------------------------------------------------------------------------------
 
     @cached_property
-    def bindings(self) -> SqlBindings:
-        return SqlBindings(self.store.engine)
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self.store.engine)
+
+    @cached_property
+    def conversations(self) -> SqlConversations:
+        return SqlConversations(self.store.engine)
 
     @cached_property
     def conversation(self) -> Conversation:
-        return Conversation(self.store, self.bindings)
+        return Conversation(self.store, self.accounts, self.conversations)
 
     def bot_application(
         self,

@@ -29,6 +29,7 @@ from superbot.domain.ranking import POINTS
 from superbot.render.environment import Templates
 from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
 from superbot.render.xlsx import SHEETS, WorkbookWords, bulletin_workbook
+from superbot.service import buttons
 from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
 from superbot.service.views import Bulletin, DigestView, ReminderView
 
@@ -38,9 +39,6 @@ CHANNELS = (TELEGRAM, EMAIL, FILE, *ROBOTS)
 
 HTML_MIME = "text/html"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CALLBACK_DATA_BYTES = 64
-# The bot reads these back from a button press: p:<task>:<percent|done|blocked|note>.
-ANSWER_CODES = re.compile(r"(?:100|[1-9]?[0-9]|done|blocked|note)\Z")
 
 # How many entries each list in a message may show, tried in turn until the message fits.
 # The first means "as many as the template shows by default".
@@ -179,18 +177,18 @@ class MessageRenderer:
 
     def _answer_buttons(self, task_id: str) -> tuple[tuple[Button, ...], ...]:
         rows: Sequence[Sequence[Sequence[str]]] = self._words("reminder/buttons.j2").rows
-        buttons: list[tuple[Button, ...]] = []
+        keyboard: list[tuple[Button, ...]] = []
         for row in rows:
             line: list[Button] = []
             for label, code in row:
-                if not ANSWER_CODES.match(str(code)):
+                if not buttons.is_answer(str(code)):
                     raise ValueError(f"reminder/buttons.j2: unknown answer {code!r}")
-                data = f"p:{task_id}:{code}"
-                if len(data.encode()) > CALLBACK_DATA_BYTES:
+                data = buttons.answer_data(task_id, str(code))
+                if data is None:
                     return ()  # too long an id for a button: replying to the message still works
                 line.append(Button(str(label), data))
-            buttons.append(tuple(line))
-        return tuple(buttons)
+            keyboard.append(tuple(line))
+        return tuple(keyboard)
 
     def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
         # The footer prints the ranking formula from the weights the scores were made with.

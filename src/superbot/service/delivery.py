@@ -66,10 +66,10 @@ class Reach:
     def file_only(self) -> bool:
         return not self.telegram and not self.email
 
-    def person(self, person: Person, telegram_id: int | None) -> list[tuple[str, str]]:
+    def person(self, person: Person, telegram_id: str | None) -> list[tuple[str, str]]:
         routes = []
         if self.telegram and telegram_id is not None:
-            routes.append(("telegram", str(telegram_id)))
+            routes.append(("telegram", telegram_id))
         if self.email and person.email:
             routes.append(("email", person.email))
         if self.file_only:
@@ -214,7 +214,7 @@ class Delivery:
         person: Person,
         render: Callable[[str], Sequence[Part]],
     ) -> Iterable[NewItem]:
-        routes = self.reach.person(person, plan.telegram.get(person.id))
+        routes = self.reach.person(person, plan.account(person.id, "telegram"))
         if not routes:
             yield NewItem(
                 dedupe_key(kind, period, UNREACHABLE, person.id),

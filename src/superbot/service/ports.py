@@ -39,12 +39,16 @@ class Message:
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of inline buttons (Telegram only)
-    reply_to: int | None = None  # Telegram message id this one answers
+    # The message this one answers, as its channel referred to it (a Telegram message id, an
+    # email's Message-ID): the channel threads the answer under it.
+    reply_to: str | None = None
+    reply_address: str | None = None  # where replies should go (an email's Reply-To)
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the channel tells us about a delivered message (e.g. Telegram's message_id)."""
+    """What the channel tells us about a delivered message (Telegram's message_id, an
+    email's Message-ID): the channel's ``on_sent`` hook remembers it for replies."""
 
     ref: str | None = None
 
