@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 from superbot.domain.ranking import POINTS
@@ -69,7 +70,10 @@ class MessageRenderer:
             return parts
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "reminder/robot.md", view=view))]
-        return [Part("", self._email(subject, "reminder", view=view))]
+        message = self._email(subject, "reminder", view=view)
+        if view.reply is not None:
+            message = replace(message, reply_address=view.reply.reply_to)
+        return [Part("", message)]
 
     def bulletin(self, view: Bulletin, channel: str) -> list[Part]:
         _check(channel)

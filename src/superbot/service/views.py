@@ -10,6 +10,7 @@ from superbot.domain.lights import Light
 from superbot.domain.model import Campaign, Department, Indicator, Person, Report, Rules, Task
 from superbot.domain.periods import Period
 from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
+from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.status import TaskStatus
 
 
@@ -105,6 +106,7 @@ class ReminderView:
     as_of: date
     tasks: tuple[TaskStatus, ...]  # open tasks the department leads, red first
     coordinators: tuple[Person, ...]
+    reply: ReplyWay | None = None  # by email: how to answer it (token, addresses)
 
 
 @dataclass(frozen=True)
@@ -142,3 +144,4 @@ class DigestView:
     upcoming: tuple[TaskStatus, ...]  # open, due within the next two weeks
     failed: tuple[FailedDelivery, ...]
     plan_changes: tuple[str, ...] = ()  # sources of tasks.yaml syncs in the week
+    refused: tuple[RefusedMail, ...] = ()  # mails that recorded nothing, and why
