@@ -3,8 +3,11 @@ line says, answers in the same thread, and refuses anything it cannot trust."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from email.message import EmailMessage
 
+import openpyxl
 import pytest
 from tests.fakes import mail_clients
 from tests.mail.conftest import LIMH, LINSY, NOW, OFFICE, ZHANGJH, Office, parsed
@@ -308,3 +311,48 @@ async def test_the_digest_lists_refused_mails(office: Office) -> None:
     assert "未登记的来信" in text
     assert "someone@evil.example" in text
     assert "发件人不是任务清单里的人" in text
+
+
+def _form(message: EmailMessage) -> tuple[str, bytes]:
+    [attachment] = [
+        p for p in message.iter_attachments() if str(p.get_filename()).endswith(".xlsx")
+    ]
+    content = attachment.get_payload(decode=True)
+    assert isinstance(content, bytes)
+    return str(attachment.get_filename()), content
+
+
+async def test_the_reminder_carries_the_departments_form(office: Office) -> None:
+    await office.send_reminders()
+    name, content = _form(office.reminder(ZHANGJH))
+
+    assert name == "填报表-2022-06-高新科（科技局高新技术科）.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["填报表"]
+    ids = {sheet.cell(r, 2).value for r in range(4, sheet.max_row + 1)}
+    assert {"zcq8-2", "zcq8-3", "qy-8"} <= ids
+    assert "zcq8-1" not in ids  # 高新科 supports it; 区发改局 reports it
+
+
+async def test_a_form_sent_back_with_the_reply_is_imported(office: Office) -> None:
+    await office.send_reminders()
+    reminder = office.reminder(ZHANGJH)
+    name, content = _form(reminder)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["填报表"]
+    row = next(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, 2).value == "zcq8-2")
+    sheet.cell(row, 7).value = 80
+    sheet.cell(row, 9).value = "已完成加计扣除申报"
+    filled = io.BytesIO()
+    book.save(filled)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    reply = mail_clients.outlook(reminder, ZHANGJH, "填报表见附件，请查收。", at=NOW)
+
+    handled = await office.take(mail_clients.attach(reply, name, filled.getvalue(), xlsx))
+
+    assert handled.answered
+    [report] = office.reports("zcq8-2")
+    assert (report.percent, report.note, report.person_id) == (80, "已完成加计扣除申报", "zhangjh")
+    [answer] = await office.answers(ZHANGJH, 0)
+    text = answer.get_body(("plain",)).get_content()
+    assert f"📊 {name}：登记 1 项" in text
+    assert "没看出这段说的是哪项任务" not in text  # "见附件" is not a line to correct

@@ -28,12 +28,14 @@ from superbot.channels.telegram import TelegramChannel, telegram_bot
 from superbot.channels.wecom import WecomChannel
 from superbot.config import Config
 from superbot.domain.text import Text
-from superbot.render.environment import FALLBACK_LOCALE, Templates, make_environment
+from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
+from superbot.render.form import FormWorkbooks, form_states
 from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
+from superbot.service.forms import FormImport
 from superbot.service.mail import Handled, MailReplies, ReplyWay
 from superbot.service.outbox import Dispatcher, Item
 from superbot.service.ports import Channel, Receipt
@@ -208,6 +210,11 @@ class Runtime:
         return FileEvidence(self.store.engine, self.config.files_dir)
 
     @cached_property
+    def forms(self) -> FormImport:
+        states = {locale: form_states(self.env, locale) for locale in LOCALES}
+        return FormImport(self.store, FormWorkbooks(states))
+
+    @cached_property
     def mail_replies(self) -> MailReplies:
         return MailReplies(
             self.store,
@@ -219,6 +226,7 @@ class Runtime:
             self.outbox,
             MailAnswerRenderer(self.templates),
             answer_channel="email" if self.reach.email else "file",
+            forms=self.forms,
         )
 
     @property

@@ -28,9 +28,11 @@ from typing import Any, Literal
 
 from superbot.domain.ranking import POINTS
 from superbot.render.environment import Templates
+from superbot.render.form import form_filename, form_words, form_workbook
 from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
 from superbot.render.xlsx import SHEETS, WorkbookWords, bulletin_workbook
 from superbot.service import buttons
+from superbot.service.forms import FormView
 from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
 from superbot.service.views import Bulletin, DigestView, ReminderView
 
@@ -70,7 +72,7 @@ class MessageRenderer:
             return parts
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "reminder/robot.md", view=view))]
-        message = self._email(subject, "reminder", view=view)
+        message = self._email(subject, "reminder", self._forms(view), view=view)
         if view.reply is not None:
             message = replace(message, reply_address=view.reply.reply_to)
         return [Part("", message)]
@@ -193,6 +195,14 @@ class MessageRenderer:
                 line.append(Button(str(label), data))
             keyboard.append(tuple(line))
         return tuple(keyboard)
+
+    def _forms(self, view: ReminderView) -> tuple[Attachment, ...]:
+        """The department's 填报表, to fill in and send back with the reply."""
+        if not view.tasks:
+            return ()
+        form = FormView(view.department, view.period, view.as_of, view.tasks)
+        content = form_workbook(form, form_words(self._templates, form))
+        return (Attachment(form_filename(self._templates, form), content, XLSX_MIME),)
 
     def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
         # The footer prints the ranking formula from the weights the scores were made with.

@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from superbot.domain.mail import (
     TOKEN_ALPHABET,
@@ -37,6 +37,7 @@ from superbot.domain.mail import (
 )
 from superbot.domain.model import Account, Task
 from superbot.domain.periods import local_day
+from superbot.domain.progress import read_progress
 from superbot.domain.text import Text
 from superbot.service.conversation import Conversation, Conversations, NotBound
 from superbot.service.errors import ServiceError
@@ -46,6 +47,9 @@ from superbot.service.people import EMAIL, Member, member
 from superbot.service.ports import Message
 from superbot.service.status import PlanClock, load_plan
 from superbot.service.store import ActivePlan, Store
+
+if TYPE_CHECKING:  # forms build on reminders, whose view carries a ReplyWay from here
+    from superbot.service.forms import FormImported
 
 log = logging.getLogger("superbot.mail")
 
@@ -144,7 +148,7 @@ class FormReader(Protocol):
 
     def import_mailed(
         self, sender: Account, filename: str, content: bytes, source: str, now: datetime
-    ) -> object: ...
+    ) -> FormImported: ...
 
 
 # -- what the sender is told --------------------------------------------------------------------
@@ -174,7 +178,7 @@ class MailAnswer:
     tasks: tuple[Task, ...]  # the tasks the reminder held, to show how to name them
     kept: tuple[Evidence, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
-    forms: tuple[object, ...] = ()  # what each attached 填报表 recorded
+    forms: tuple[FormImported, ...] = ()  # what each attached 填报表 recorded
 
 
 @dataclass(frozen=True)
@@ -336,7 +340,12 @@ class MailReplies:
         outcomes = [self._line(plan, mail, sender, line, now) for line in lines]
         forms = self._forms(mail, sender, now)
         recorded = [o for o in outcomes if isinstance(o, Confirmation)]
-        kept, skipped = self._files(mail, recorded, now)
+        report_ids = [c.report.id for c in recorded if c.report.id is not None]
+        report_ids += [r.id for f in forms for r in f.recorded if r.id is not None]
+        if report_ids:
+            # "见附件", "请查收": words around what was recorded are not a line to correct.
+            outcomes = [o for o in outcomes if not _idle(o)]
+        kept, skipped = self._files(mail, report_ids, now)
         answer = MailAnswer(
             who,
             mail.subject,
@@ -365,10 +374,10 @@ class MailReplies:
         except ServiceError as error:
             return Refused(task, error.text)
 
-    def _forms(self, mail: InboundMail, sender: Account, now: datetime) -> list[object]:
+    def _forms(self, mail: InboundMail, sender: Account, now: datetime) -> list[FormImported]:
         if self.forms is None:
             return []
-        found = []
+        found: list[FormImported] = []
         for file in mail.files:
             if self.forms.is_form(file.content):
                 source = f"{EMAIL}:{_digest(mail.message_id)}"
@@ -378,12 +387,12 @@ class MailReplies:
         return found
 
     def _files(
-        self, mail: InboundMail, recorded: list[Confirmation], now: datetime
+        self, mail: InboundMail, report_ids: list[int], now: datetime
     ) -> tuple[list[Evidence], list[SkippedFile]]:
         kept: list[Evidence] = []
         skipped: list[SkippedFile] = []
         for file in mail.files:
-            if not recorded:
+            if not report_ids:
                 skipped.append(SkippedFile(file.filename, "nothing_recorded"))
             elif len(file.content) > MAX_FILE_BYTES:
                 skipped.append(SkippedFile(file.filename, "too_big"))
@@ -391,9 +400,8 @@ class MailReplies:
                 skipped.append(SkippedFile(file.filename, "too_many"))
             else:
                 evidence = self.evidence.keep(file.content, file.filename, file.mime, now)
-                for confirmation in recorded:
-                    if confirmation.report.id is not None:
-                        self.evidence.attach(confirmation.report.id, evidence)
+                for report_id in report_ids:
+                    self.evidence.attach(report_id, evidence)
                 kept.append(evidence)
         return kept, skipped
 
@@ -451,6 +459,10 @@ class MailReplies:
         token = self.tokens.for_round(person_id, kind, period) if person_id else None
         if token is not None:
             self.memory.remember(EMAIL, message_id, now, token=token)
+
+
+def _idle(outcome: object) -> bool:
+    return isinstance(outcome, Unplaced) and not read_progress(outcome.text).has_progress
 
 
 def _digest(message_id: str) -> str:

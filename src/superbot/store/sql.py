@@ -344,6 +344,13 @@ class SqlStore(SqlRepository):
             s.flush()
             return self._reports(s, [row])[0]
 
+    def report_by_ref(self, source_ref: str) -> Report | None:
+        with self.session() as s:
+            row = s.scalars(
+                select(ReportRow).where(col(ReportRow.source_ref) == source_ref)
+            ).first()
+            return self._reports(s, [row])[0] if row is not None else None
+
     def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
         """Per (task, indicator), the newest reported value at or before ``until``."""
         query = (
