@@ -56,7 +56,7 @@ def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
     _overview(sheets["overview"], view, words)
     _ranking(sheets["ranking"], view, words)
     _tasks(sheets["tasks"], view.statuses, words)
-    _tasks(sheets["red"], view.red, words)
+    _tasks(sheets["red"], [item.status for item in view.red], words)
     _indicators(sheets["indicators"], view, words)
     for sheet in sheets.values():
         sheet.finish()
