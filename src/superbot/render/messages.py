@@ -234,6 +234,9 @@ class MessageRenderer:
                 month=_plain(words.month(view.period)),
                 formula=_plain(words.formula(view.weights, points)),
                 say=self._templates.texts,
+                places={entry.department.id: _plain(words.place(entry)) for entry in view.ranking},
+                page_header=_plain(words.page_header(view)),
+                page_footer=str(words.page_footer),
             ),
         )
 
