@@ -68,7 +68,9 @@ class Browser:
         return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running while it is open, and the
+# rest of the suite runs asyncio.run() of its own.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     problem = chromium_problem()
     if problem is not None:

@@ -122,7 +122,8 @@ def test_a_title_that_looks_like_a_formula_stays_text() -> None:
     view = cases()["one"].bulletin
     s = view.statuses[0]
     evil = dataclasses.replace(s, task=dataclasses.replace(s.task, title='=HYPERLINK("x")\x07'))
-    book, words = workbook(dataclasses.replace(view, statuses=(evil,)))
+    item = dataclasses.replace(view.items[0], status=evil)
+    book, words = workbook(dataclasses.replace(view, statuses=(evil,), items=(item,)))
     cell = book[words.sheets["tasks"]]["C2"]
     assert (cell.value, cell.data_type) == ('=HYPERLINK("x")', "s")
 

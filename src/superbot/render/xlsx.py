@@ -25,7 +25,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from superbot.domain.text import Text
 from superbot.render.terminal import display_width
 from superbot.service.status import TaskStatus
-from superbot.service.views import Bulletin, BulletinItem, LightCounts
+from superbot.service.views import Bulletin, BulletinItem, Deadline, LightCounts
 
 SHEETS = ("overview", "ranking", "red", "yellow", "completed", "silent", "indicators", "tasks")
 HEADER_FILL = "FFE8EAED"
@@ -69,7 +69,7 @@ def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
     _completed(sheets["completed"], view, words)
     _silent(sheets["silent"], view, words)
     _indicators(sheets["indicators"], view, words)
-    _tasks(sheets["tasks"], view.statuses, words)
+    _tasks(sheets["tasks"], view.items or [_plain_item(s) for s in view.statuses], words)
     for key, sheet in sheets.items():
         sheet.finish(words, table=key != "overview")
     out = io.BytesIO()
@@ -292,9 +292,15 @@ def _silent(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
         )
 
 
-def _tasks(sheet: _Sheet, statuses: Iterable[TaskStatus], words: WorkbookWords) -> None:
+def _plain_item(status: TaskStatus) -> BulletinItem:
+    """A task of a view built without items, its reasons as they are."""
+    deadline = Deadline(status.task.due, 0)
+    return BulletinItem(status, deadline, status.reasons, status.assessment.lag)
+
+
+def _tasks(sheet: _Sheet, items: Iterable[BulletinItem], words: WorkbookWords) -> None:
     sheet.header(words.headers["tasks"])
-    for s in statuses:
+    for s in items:
         a = s.assessment
         latest = s.latest
         row = sheet.add(
@@ -309,7 +315,7 @@ def _tasks(sheet: _Sheet, statuses: Iterable[TaskStatus], words: WorkbookWords) 
                 a.percent,
                 round(a.expected, 1),
                 words.lights[s.light.value],
-                words.separator.join(words.say(r) for r in a.reasons),
+                words.separator.join(words.say(r) for r in s.reasons),
                 a.last_report,
                 latest.note if latest is not None and latest.note else None,
             ]

@@ -148,6 +148,7 @@ def compose_bulletin(
         yellow_by_department=tuple(_by_department(yellow)),
         indicator_groups=tuple(indicator_groups(plan, readings)),
         escalations=tuple(escalations),
+        items=tuple(_item(s, issued_on) for s in statuses),
     )
 
 

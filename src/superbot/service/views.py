@@ -197,6 +197,7 @@ class Bulletin:
     yellow_by_department: tuple[DepartmentItems, ...] = ()
     indicator_groups: tuple[IndicatorGroup, ...] = ()
     escalations: tuple[Escalation, ...] = ()
+    items: tuple[BulletinItem, ...] = ()  # every task in scope, worded from the issue date
 
 
 @dataclass(frozen=True)
