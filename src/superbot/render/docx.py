@@ -22,6 +22,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.opc.oxml import serialize_part_xml
@@ -39,6 +40,7 @@ BODY_SIZE = Pt(16)  # 3号
 LINE = Pt(28)  # 22 lines to the page
 TABLE_SIZE = Pt(12)  # 小四: tables hold more than prose
 NOTE_SIZE = Pt(14)  # 4号: 版记
+TABLE_STYLE = "Bulletin Table"
 CHAR = Pt(16)  # one full-width character of the body, for indents
 
 # Fonts by role (body, heading, subheading, title, latin) and their fallbacks come from the
@@ -67,7 +69,6 @@ class _Writer:
         self.fonts = fonts
         self.fallbacks = fallbacks
         self.doc = Document()
-        self._first_paragraph = True
         self._styles()
         section = self.doc.sections[0]
         self._page(section, landscape=False)
@@ -90,6 +91,13 @@ class _Writer:
         ppr = normal.element.get_or_add_pPr()
         for name in ("w:kinsoku", "w:overflowPunct", "w:autoSpaceDE", "w:autoSpaceDN"):
             _insert_in_order(ppr, _element(name, val="1"))
+        # Table text: one style instead of the same size and spacing on every cell's runs.
+        table = self.doc.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        table.base_style = normal
+        table.font.size = TABLE_SIZE
+        table.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        table.paragraph_format.first_line_indent = Pt(0)
+        self.table_style = table
         core = self.doc.core_properties
         core.author = ""
         core.comments = ""
@@ -244,7 +252,6 @@ class _Writer:
         """A new page section, e.g. landscape for a wide 附件 table."""
         section = self.doc.add_section(WD_SECTION.NEW_PAGE)
         self._page(section, landscape=block.get("orientation") == "landscape")
-        self._first_paragraph = True
 
     def _table(self, block: Mapping[str, Any]) -> None:
         header: Sequence[str] = block["header"]
@@ -294,16 +301,13 @@ class _Writer:
         shade: str | None = None,
     ) -> None:
         p = cell.paragraphs[0]
-        p.alignment = {
-            "left": WD_ALIGN_PARAGRAPH.LEFT,
-            "center": WD_ALIGN_PARAGRAPH.CENTER,
-            "right": WD_ALIGN_PARAGRAPH.RIGHT,
-        }[align]
-        fmt = p.paragraph_format
-        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        fmt.first_line_indent = Pt(0)
+        p._p.style = self.table_style.style_id  # by id: looking a style up by name scans them all
+        if align != "left":
+            p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[
+                align
+            ]
         for index, line in enumerate(text.split("\n")):
-            run = self._run(p, "", size=TABLE_SIZE, font=font, colour=colour, bold=bold)
+            run = self._run(p, "", font=font, colour=colour, bold=bold)
             if index:
                 run.add_break()
             run.add_text(line)
@@ -312,11 +316,7 @@ class _Writer:
             properties.append(_element("w:shd", val="clear", color="auto", fill=shade))
 
     def _paragraph(self, align: Any, *, indent: bool = True) -> Paragraph:
-        if self._first_paragraph and self.doc.paragraphs and not self.doc.paragraphs[-1].text:
-            p = self.doc.paragraphs[-1]  # the section's (or the template's) empty first one
-        else:
-            p = self.doc.add_paragraph()
-        self._first_paragraph = False
+        p = self.doc.add_paragraph()
         p.alignment = align
         p.paragraph_format.first_line_indent = 2 * CHAR if indent else Pt(0)
         return p

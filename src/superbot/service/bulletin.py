@@ -167,23 +167,17 @@ def letterhead(plan: ActivePlan, issue: BulletinIssue) -> Letterhead:
 def _item(status: TaskStatus, issued_on: date) -> BulletinItem:
     a = status.assessment
     deadline = Deadline(status.task.due, (issued_on - status.task.due).days)
+    year = issued_on.year
+    said = Text.of("bulletin.deadline", due=deadline.due, late=deadline.days_late, year=year)
     reasons: list[Text] = []
     for reason in a.reasons:
         if reason.key in _DEADLINE_REASONS:
-            if not any(r.key == "bulletin.deadline" for r in reasons):
-                reasons.insert(
-                    0,
-                    Text.of(
-                        "bulletin.deadline",
-                        due=deadline.due,
-                        late=deadline.days_late,
-                        year=issued_on.year,
-                    ),
-                )
+            if said not in reasons:
+                reasons.insert(0, said)
         elif reason.key == "light.stale":
-            reasons.append(
-                Text.of("bulletin.silent_since", since=a.last_report, year=issued_on.year)
-            )
+            reasons.append(Text.of("bulletin.silent_since", since=a.last_report, year=year))
+        elif reason.key == "light.done":
+            reasons.append(Text.of("bulletin.done", on=a.last_report, due=deadline.due, year=year))
         else:
             reasons.append(reason)
     return BulletinItem(status, deadline, tuple(reasons), a.lag)
