@@ -52,9 +52,15 @@ MailIntake = Callable[..., Awaitable[Handled]]
 
 
 class Runtime:
-    def __init__(self, config: Config, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        out: TextIO | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.config = config
         self.out = out or sys.stdout
+        self._clock = clock or _wall_clock
 
     @cached_property
     def store(self) -> SqlStore:
@@ -110,9 +116,8 @@ class Runtime:
     def echo(self, text: str, err: bool = False) -> None:
         click.echo(text, file=sys.stderr if err else self.out)
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -295,3 +300,7 @@ class Runtime:
         if "channels" in self.__dict__:
             for channel in self.channels.values():
                 await channel.aclose()
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)

@@ -28,6 +28,7 @@ from superbot.domain.calendar import CalendarSpec, Holidays, WorkdayCalendar
 from superbot.domain.crontab import Crontab, CrontabError
 from superbot.domain.model import (
     Broadcast,
+    BulletinSettings,
     Campaign,
     Department,
     Indicator,
@@ -76,6 +77,9 @@ RULE_RANGES = {
     "red_lag": (0, 100),
     "stale_days": (1, 366),
 }
+
+
+FLAGS = ("name_people_in_bulletin",)  # true/false rules
 
 
 class Severity(StrEnum):
@@ -421,6 +425,32 @@ class _Reader:
             return None
         return float(value)
 
+    def flag(self, node: CommentedMap, key: str, where: str) -> bool | None:
+        value = node.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            at = self.value_pos(node, key)
+            self.error(at, "plan.wrong_type", field=where, expected="bool", got=_kind(value))
+            return None
+        return value
+
+    def texts(
+        self, node: CommentedMap, key: str, where: str, lines: bool = False
+    ) -> tuple[str, ...]:
+        """A list of texts; a single text is a list of one (of its lines, with ``lines``)."""
+        value = node.get(key)
+        if isinstance(value, str):
+            parts = value.splitlines() if lines else [value]
+            return tuple(part.strip() for part in parts if part.strip())
+        found: list[str] = []
+        for item, pos in self.items(node, key, where):
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                self.error(pos, "plan.wrong_type", field=where, expected="string", got=_kind(item))
+            elif str(item).strip():
+                found.append(" ".join(str(item).split()) if lines else str(item).strip())
+        return tuple(found)
+
     def day(self, value: object, pos: tuple[int, int], where: str) -> date | None:
         if isinstance(value, bool) or not isinstance(value, str):
             self.error(pos, "plan.wrong_type", field=where, expected="date", got=_kind(value))
@@ -487,6 +517,7 @@ class _Reader:
                 "departments",
                 "coordinators",
                 "broadcast",
+                "bulletin",
                 "campaigns",
             ),
             required=("plan", "departments", "campaigns"),
@@ -496,6 +527,7 @@ class _Reader:
         departments, people = self.read_departments(root)
         coordinators = self.read_coordinators(root)
         broadcast = self.read_broadcast(root)
+        bulletin = self.read_bulletin(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
         self.check_references(
@@ -514,6 +546,7 @@ class _Reader:
             schedules=settings.schedules,
             coordinators=coordinators,
             broadcast=broadcast,
+            bulletin=bulletin,
         )
         self.check_calendar(root, settings, tasks)
         return Plan(settings, tuple(departments), tuple(people), tuple(campaigns), tuple(tasks))
@@ -581,15 +614,16 @@ class _Reader:
         if root.get("rules") is None:
             return Rules()
         node = self.fields(
-            root["rules"], self.value_pos(root, "rules"), "rules", allowed=RULE_RANGES
+            root["rules"], self.value_pos(root, "rules"), "rules", allowed=(*RULE_RANGES, *FLAGS)
         )
         if node is None:
             return Rules()
-        values = {
+        values: dict[str, int | bool | None] = {
             key: self.integer(node, key, f"rules.{key}", lo, hi)
             for key, (lo, hi) in RULE_RANGES.items()
         }
-        rules = Rules(**{k: v for k, v in values.items() if v is not None})
+        values.update({key: self.flag(node, key, f"rules.{key}") for key in FLAGS})
+        rules = Rules(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
         if rules.red_lag < rules.yellow_lag:
             at = self.value_pos(node, "red_lag") if "red_lag" in node else self.node_pos(node)
             self.error(at, "plan.red_below_yellow", red=rules.red_lag, yellow=rules.yellow_lag)
@@ -749,6 +783,24 @@ class _Reader:
             if (hook := self.read_webhook(item, pos)) is not None
         ]
         return Broadcast(tuple(chats), tuple(emails), tuple(webhooks))
+
+    def read_bulletin(self, root: CommentedMap) -> BulletinSettings:
+        if root.get("bulletin") is None:
+            return BulletinSettings()
+        node = self.fields(
+            root["bulletin"],
+            self.value_pos(root, "bulletin"),
+            "bulletin",
+            allowed=("issuer", "to", "cc", "requirements"),
+        )
+        if node is None:
+            return BulletinSettings()
+        return BulletinSettings(
+            issuer=self.text(node, "issuer", "bulletin.issuer"),
+            to=self.texts(node, "to", "bulletin.to"),
+            cc=self.texts(node, "cc", "bulletin.cc"),
+            requirements=self.texts(node, "requirements", "bulletin.requirements", lines=True),
+        )
 
     def read_webhook(self, item: object, pos: tuple[int, int]) -> Webhook | None:
         node = self.fields(

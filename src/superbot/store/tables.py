@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -331,3 +332,16 @@ class RefusedMailRow(SQLModel, table=True):
     subject: str = Field(sa_column=Column(Text(), nullable=False))
     reason: str = Field(max_length=32)
     message_id: str = Field(max_length=998)
+
+
+class BulletinIssueRow(SQLModel, table=True):
+    """The 期号 a month's 督查通报 was issued under: a re-rendered month keeps its number."""
+
+    __tablename__ = "bulletin_issue"
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_bulletin_issue_number"),)
+
+    period: str = Field(primary_key=True, max_length=32)  # the month covered, 2022-09
+    year: int
+    number: int
+    issued_on: date
+    created_at: datetime = _time(nullable=False)

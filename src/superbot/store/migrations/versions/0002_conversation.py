@@ -7,7 +7,7 @@ conversation-step rows move to the channel-neutral tables under the references t
 adapter uses (``chat:message`` and the update id).
 
 Revision ID: 0002_conversation
-Revises: 0001
+Revises: 0002_document
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 import superbot.store.tables
 
 revision = "0002_conversation"
-down_revision = "0001"
+down_revision = "0002_document"
 branch_labels = None
 depends_on = None
 
