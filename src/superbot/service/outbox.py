@@ -268,7 +268,7 @@ class Dispatcher:
                     pace.per_recipient.per_seconds,
                 )
             )
-        if pace.per_group is not None and recipient.startswith("-"):
+        if pace.per_group is not None and pace.group is not None and pace.group(recipient):
             limits.append(
                 Limit(
                     f"{channel.name}:{recipient}:group",

@@ -6,6 +6,7 @@ Adapters live outside ``service/``: ``channels/`` implements :class:`Channel`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -88,7 +89,8 @@ class Pace:
     """A channel's sending limits, per recipient and for the whole channel."""
 
     per_recipient: Rate | None = None
-    per_group: Rate | None = None  # Telegram group chats (negative chat ids)
+    per_group: Rate | None = None  # to each recipient that ``group`` says is a group
+    group: Callable[[str], bool] | None = None  # the channel's own rule
     overall: Rate | None = None
 
 
