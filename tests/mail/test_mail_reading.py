@@ -94,6 +94,7 @@ def test_an_html_only_mail_reads_as_lines_without_its_quotes() -> None:
         '------------------ 原始邮件 ------------------\n发件人: "督查科"<duban@example.gov.cn>;',
         "________________________________\n发件人: 督查科\n发送时间: 2022年6月20日",
         "发件人： 督查科\n发送时间： 2022-06-20 09:00\n收件人： zhangjh",  # Foxmail
+        "\n\n\nzhangjh@example.gov.cn\n \n发件人： 督查科\n发送时间： 2022-06-20 09:00",
         "From: 督查科 <duban@example.gov.cn>\nSent: Monday, June 20, 2022 9:00 AM\nTo: 张建华",
         "在 2022年6月20日周一 09:00，督查科 <duban@example.gov.cn> 写道：\n> 请报送",
         '在 2022-06-20 09:00:00，"督查科" <duban@example.gov.cn> 写道：',

@@ -52,6 +52,8 @@ _SIGNATURES = re.compile(
     r"|发自我的\s*\S+|发自\s*\S*(?:邮箱|手机|iPhone|iPad|Android).*"
     r"|来自\s*\S*(?:邮箱|手机|iPhone|iPad|Android).*"
     r"|Sent from my .*|Sent from .*(?:Mail|Outlook).*|Get Outlook for .*|获取 Outlook.*"
+    # Foxmail signs a reply with the sender's bare address above the quoted header.
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     r")$",
     re.IGNORECASE,
 )
