@@ -149,7 +149,15 @@ def reply_to() -> str | None:
 
 
 @pytest.fixture
-def office(tmp_path: Path, mail_seed: Path, reply_to: str | None) -> Iterator[Office]:
+def locale() -> str | None:
+    """SUPERBOT_LOCALE; None: the plan's (zh-CN)."""
+    return None
+
+
+@pytest.fixture
+def office(
+    tmp_path: Path, mail_seed: Path, reply_to: str | None, locale: str | None
+) -> Iterator[Office]:
     database = tmp_path / "office.db"
     shutil.copyfile(mail_seed, database)
     clock = Clock(NOW)
@@ -160,12 +168,14 @@ def office(tmp_path: Path, mail_seed: Path, reply_to: str | None) -> Iterator[Of
             smtp_url=outgoing.url(),
             smtp_from=OFFICE,
             reply_to=reply_to,
+            locale=locale,
             outbox_dir=tmp_path / "outbox",
             files_dir=tmp_path / "files",
             environ={},
         )
         runtime = FixedRuntime(config, clock)
-        runtime.__dict__["env"] = _environment(runtime)
+        if locale is None:
+            runtime.__dict__["env"] = _environment(runtime)
         office = Office(runtime, outgoing, clock, database, config, [runtime])
         try:
             yield office

@@ -356,3 +356,21 @@ async def test_a_form_sent_back_with_the_reply_is_imported(office: Office) -> No
     text = answer.get_body(("plain",)).get_content()
     assert f"📊 {name}：登记 1 项" in text
     assert "没看出这段说的是哪项任务" not in text  # "见附件" is not a line to correct
+
+
+@pytest.mark.parametrize("locale", ["en"])
+async def test_in_english(office: Office) -> None:
+    await office.send_reminders()
+    reminder = office.reminder(LIMH)
+    text = reminder.get_body(("plain",)).get_content()
+    assert "reply to this email" in text
+    assert str(reminder["Subject"]).startswith("[Progress reminder] June 2022")
+    raw = mail_clients.gmail(reminder, LIMH, "60% equipment tendered", at=NOW)
+
+    await office.take(raw)
+
+    [answer] = await office.answers(LIMH, 0)
+    assert str(answer["Subject"]).startswith("Re: [Progress reminder]")
+    said = answer.get_body(("plain",)).get_content()
+    assert "recorded: progress 60%; note “equipment tendered”" in said
+    assert "now: " in said

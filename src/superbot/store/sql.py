@@ -455,6 +455,7 @@ def _accounts(s: Session) -> dict[str, tuple[Account, ...]]:
             col(AccountRow.person_id),
             (col(AccountRow.origin) != "plan"),
             col(AccountRow.bound_at).desc(),
+            col(AccountRow.channel),
         )
     )
     for row in rows:
