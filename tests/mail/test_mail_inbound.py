@@ -211,3 +211,24 @@ def test_folder_names_in_modified_utf7() -> None:
     assert encode_folder("INBOX") == "INBOX"
     assert encode_folder("台北") == "&U,BTFw-"  # RFC 3501's own example
     assert encode_folder("A&B") == "A&-B"
+
+
+async def test_a_mail_that_cannot_be_handled_stays_and_the_others_go_on(
+    office: Office, dovecot: Dovecot, request: pytest.FixtureRequest
+) -> None:
+    user = f"{request.node.name[:40]}@example.gov.cn"
+    await office.send_reminders()
+    dovecot.deliver(user, b"From: x@y.cn\r\nMessage-ID: <poison@y.cn>\r\nSubject: x\r\n\r\nx\r\n")
+    dovecot.deliver(user, reply_from_limh(office))
+    take = office.runtime.mail_intake(office.runtime.dispatcher(sleep=no_sleep).dispatch)
+
+    async def fussy(raw: bytes, recipients: tuple[str, ...] = ()) -> Handled:
+        if b"<poison@y.cn>" in raw:
+            raise RuntimeError("cannot read this one")
+        return await take(raw, recipients)
+
+    await run_until(inbox(office, dovecot, user, fussy), 1)
+
+    assert [r.percent for r in office.reports("zcq8-1")] == [75]
+    [left] = dovecot.messages(user)  # the one that failed waits in the inbox for the next try
+    assert b"<poison@y.cn>" in left

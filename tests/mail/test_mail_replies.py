@@ -3,12 +3,14 @@ line says, answers in the same thread, and refuses anything it cannot trust."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import timedelta
 from email.message import EmailMessage
 
 import openpyxl
 import pytest
+from tests.conftest import Cli
 from tests.fakes import mail_clients
 from tests.mail.conftest import LIMH, LINSY, NOW, OFFICE, ZHANGJH, Office, parsed
 
@@ -374,3 +376,14 @@ async def test_in_english(office: Office) -> None:
     said = answer.get_body(("plain",)).get_content()
     assert "recorded: progress 60%; note “equipment tendered”" in said
     assert "now: " in said
+
+
+def test_invite_says_how_to_bind_an_address(cli: Cli) -> None:
+    assert cli("sync").status == 0
+    cli.config = dataclasses.replace(
+        cli.config, inbound_smtp="127.0.0.1:2525", smtp_from="督查科 <duban@example.gov.cn>"
+    )
+    result = cli("invite", "linsy")
+    assert result.status == 0, result.err
+    code = result.out.splitlines()[0].rsplit("：", 1)[1]
+    assert f"主题为“绑定 {code}”的邮件到 duban@example.gov.cn" in result.out

@@ -107,10 +107,10 @@ class ImapInbox:
             try:
                 await self._session(stop)
                 failures = 0
-            except (OSError, TimeoutError, aioimaplib.Abort, aioimaplib.Error, MailboxError) as e:
+            except Exception as e:  # the mailbox is read again later; superbot keeps running
                 wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
-                log.warning("IMAP %s: %s; trying again in %ss", self.settings.host, e, wait)
+                log.warning("IMAP %s: %r; trying again in %ss", self.settings.host, e, wait)
                 await _until(stop, self.sleep(wait))
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -154,7 +154,11 @@ class ImapInbox:
             raw = next((bytes(x) for x in fetched.lines if isinstance(x, bytearray)), None)
             if raw is None:
                 continue  # expunged meanwhile by someone else
-            await self.handle(raw)
+            try:
+                await self.handle(raw)
+            except Exception:  # stays in the inbox and is tried again; the others go on
+                log.exception("mail %s in %s not handled", uid.decode(), self.settings.mailbox)
+                continue
             await self._move(client, uid.decode(), folder)
         return len(uids)
 

@@ -56,6 +56,9 @@ def invite(runtime: Runtime, person: str, days: int) -> int:
             username=username,
             token=runtime.config.telegram_token is not None,
             problem=problem,
+            mailbox=runtime.mailbox
+            if runtime.config.imap_url or runtime.config.inbound_smtp
+            else None,
         )
     )
     return 0
