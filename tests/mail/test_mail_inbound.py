@@ -232,3 +232,24 @@ async def test_a_mail_that_cannot_be_handled_stays_and_the_others_go_on(
     assert [r.percent for r in office.reports("zcq8-1")] == [75]
     [left] = dovecot.messages(user)  # the one that failed waits in the inbox for the next try
     assert b"<poison@y.cn>" in left
+
+
+async def test_an_oversized_mail_is_moved_unread(
+    office: Office,
+    dovecot: Dovecot,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from superbot.channels import imap
+
+    monkeypatch.setattr(imap, "MAX_BYTES", 4096)
+    user = f"{request.node.name[:40]}@example.gov.cn"
+    await office.send_reminders()
+    big = mail_clients.attach(reply_from_limh(office), "全景.jpg", b"\xff" * 8192, "image/jpeg")
+    dovecot.deliver(user, big)
+
+    await run_until(inbox(office, dovecot, user), 1)
+
+    assert office.reports("zcq8-1") == []
+    assert dovecot.messages(user) == []
+    assert len(dovecot.messages(user, encode_folder("督查已处理"))) == 1  # kept, never deleted

@@ -112,6 +112,8 @@ async def test_qq_mail_has_no_thread_headers_but_keeps_the_subject(office: Offic
     assert handled.recorded == 1
     [report] = office.reports("qy-8")
     assert (report.percent, report.state) == (100, State.DONE)
+    [answer] = await office.answers(ZHANGJH, 0)
+    assert answer["In-Reply-To"] == parsed(raw)["Message-ID"]  # threaded all the same
 
 
 @pytest.mark.parametrize("client", [mail_clients.gmail, mail_clients.netease_html_only])

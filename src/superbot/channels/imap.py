@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ log = logging.getLogger("superbot.imap")
 
 IDLE_SECONDS = 25 * 60  # servers drop an IDLE after 30 minutes
 RETRY_SECONDS = (5, 15, 60, 300)
+MAX_BYTES = 40 * 1024 * 1024  # a reply with its evidence; the SMTP listener takes as much
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,14 @@ class ImapInbox:
         _ok(found, "search")
         uids = [u for line in found.lines[:1] for u in bytes(line).split() if u.isdigit()]
         for uid in uids:
+            sized = _ok(await client.uid("fetch", uid.decode(), "(RFC822.SIZE)"), "size")
+            size = next(
+                (int(m.group(1)) for line in sized.lines if (m := _SIZE.search(bytes(line)))), 0
+            )
+            if size > MAX_BYTES:  # not a reply; kept, moved aside, never read into memory
+                log.warning("mail %s is %d bytes: moved unread", uid.decode(), size)
+                await self._move(client, uid.decode(), folder)
+                continue
             fetched = await client.uid("fetch", uid.decode(), "(BODY.PEEK[])")
             _ok(fetched, "fetch")
             raw = next((bytes(x) for x in fetched.lines if isinstance(x, bytearray)), None)
