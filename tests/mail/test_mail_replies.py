@@ -72,7 +72,7 @@ async def test_an_outlook_reply_records_and_is_answered_in_its_thread(office: Of
     assert str(answer["Subject"]).startswith("回复: 【进度报送提醒】")
     assert answer["Auto-Submitted"] == "auto-replied"
     text = answer.get_body(("plain",)).get_content()
-    assert "✅ 高新技术产业投资攻坚（zcq8-1）" in text
+    assert "【已登记】高新技术产业投资攻坚（zcq8-1）" in text
     assert "已登记：进度 60%；说明“设备已招标，下月安装”" in text
     assert "当前：" in text
     assert "进度 60%" in text
@@ -212,7 +212,7 @@ async def test_an_unclear_line_says_what_was_read(office: Office) -> None:
     assert office.reports("zcq8-2") == []
     [answer] = await office.answers(ZHANGJH, 0)
     text = answer.get_body(("plain",)).get_content()
-    assert "🤔 规上工业研发投入攻坚（zcq8-2）：这项没有登记" in text
+    assert "【未登记】规上工业研发投入攻坚（zcq8-2）" in text
     assert "没看出进度" in text
     assert "这周开了两次会" in text  # what was read is shown back
 
@@ -257,7 +257,7 @@ async def test_attachments_are_kept_as_evidence(office: Office) -> None:
     shown = office.runtime.templates.render("bot/history.html", r=history, bot_name="")
     assert "📎 附件：现场照片.jpg" in shown  # /history lists it
     [answer] = await office.answers(LIMH, 0)
-    assert "作为佐证保存的附件：现场照片.jpg" in answer.get_body(("plain",)).get_content()
+    assert "【附件】已作为佐证保存：现场照片.jpg" in answer.get_body(("plain",)).get_content()
 
 
 async def test_an_invite_code_binds_an_address_by_email(office: Office) -> None:
@@ -358,7 +358,7 @@ async def test_a_form_sent_back_with_the_reply_is_imported(office: Office) -> No
     assert (report.percent, report.note, report.person_id) == (80, "已完成加计扣除申报", "zhangjh")
     [answer] = await office.answers(ZHANGJH, 0)
     text = answer.get_body(("plain",)).get_content()
-    assert f"📊 {name}：登记 1 项" in text
+    assert f"【填报表】{name}：登记 1 项" in text
     assert "没看出这段说的是哪项任务" not in text  # "见附件" is not a line to correct
 
 
