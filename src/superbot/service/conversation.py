@@ -269,12 +269,18 @@ class Conversation:
         return self._note(plan, who, task, text, step.report_id, source_ref, now)
 
     def reply(
-        self, sender: Account, task_id: str, text: str, source_ref: str, now: datetime
+        self,
+        sender: Account,
+        task_id: str,
+        text: str,
+        source_ref: str,
+        now: datetime,
+        plan: ActivePlan | None = None,
     ) -> Confirmation | Unclear:
         """What a person wrote about one task, on a channel without conversation steps (an
-        email line, a form row): read, checked and recorded exactly as a chat reply is.
-        Sending the same ``source_ref`` again updates the same report."""
-        plan = load_plan(self.store)
+        email line): read, checked and recorded exactly as a chat reply is. Sending the same
+        ``source_ref`` again updates the same report. ``plan``: the caller's, if loaded."""
+        plan = plan or load_plan(self.store)
         who = _identified(plan, sender)
         task = self._active_task(plan, task_id)
         return self._reply(
@@ -305,7 +311,7 @@ class Conversation:
                 return Unclear(task, (), (), NOTE)
         elif not reading.has_progress:
             return Unclear(task, reading.understood, (), PROGRESS)
-        recorded = self._record(who, task, reading, sender.channel, source_ref, now)
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
         asks = follow_up and reading.note is None and allowed is Right.PROGRESS and not edited
         if asks:
             step = ChatStep(NOTE_STEP, task.id, recorded.report.id)
@@ -316,6 +322,7 @@ class Conversation:
 
     def _record(
         self,
+        plan: ActivePlan,
         who: Member,
         task: Task,
         reading: Reading,
@@ -336,6 +343,7 @@ class Conversation:
                 source_ref=source_ref,
             ),
             now=now,
+            plan=plan,
         )
 
     def _note(
@@ -400,7 +408,7 @@ class Conversation:
         else:
             raise ServiceError("conversation.stale_button")
         source_ref = f"{sender.channel}:press:{press_ref}"
-        recorded = self._record(who, task, reading, sender.channel, source_ref, now)
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
         self.memory.set_step(
             sender,
             ChatStep(NOTE_STEP, task.id, recorded.report.id, message_ref),
@@ -483,7 +491,7 @@ class Conversation:
         self.memory.clear_step(sender)
         reading = Reading(percent=100, state=State.DONE, note=(note or "").strip() or None)
         source_ref = f"{sender.channel}:{message_ref}"
-        recorded = self._record(who, task, reading, sender.channel, source_ref, now)
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
         return Confirmation(who, recorded, updated=False, ask_note=False)
 
     # -- tasks by what people type ----------------------------------------------------------

@@ -262,7 +262,7 @@ class MailReplies:
         token, reason = self._token(mail, who, now)
         if token is None:
             self._refuse(mail, reason, now)
-            self._answer(MailNotice(who, mail.subject, reason), mail, who, now)
+            self._answer(plan, MailNotice(who, mail.subject, reason), mail, who, now)
             return Handled(mail.message_id, refused=reason, answered=True)
         return self._accepted(plan, mail, who, sender, token, now)
 
@@ -306,11 +306,15 @@ class MailReplies:
         except ServiceError as error:
             self._refuse(mail, "bad_invite", now)
             self._answer(
-                MailNotice(None, mail.subject, "bad_invite", problem=error.text), mail, None, now
+                plan,
+                MailNotice(None, mail.subject, "bad_invite", problem=error.text),
+                mail,
+                None,
+                now,
             )
             return Handled(mail.message_id, refused="bad_invite", answered=True)
         notice = MailNotice(welcome.member, mail.subject, "bound", welcome=welcome)
-        self._answer(notice, mail, welcome.member, now)
+        self._answer(plan, notice, mail, welcome.member, now)
         return Handled(mail.message_id, answered=True, notes=("bound",))
 
     def _refuse(self, mail: InboundMail, reason: str, now: datetime) -> Handled:
@@ -329,7 +333,8 @@ class MailReplies:
         now: datetime,
     ) -> Handled:
         held = [t for t in (plan.task(i) for i in token.task_ids) if t is not None]
-        mine = [s.task for s in self.conversation.choices(sender, now)]
+        department = who.department.id
+        mine = [t for t in plan.tasks if t.lead == department or department in t.support]
         known = list({t.id: t for t in [*held, *mine]}.values())
         named = subject_task(mail.subject)
         only = named if named and plan.task(named) else None
@@ -355,7 +360,7 @@ class MailReplies:
             tuple(skipped),
             tuple(forms),
         )
-        self._answer(answer, mail, who, now)
+        self._answer(plan, answer, mail, who, now)
         return Handled(mail.message_id, recorded=len(recorded), answered=True)
 
     def _line(
@@ -368,7 +373,7 @@ class MailReplies:
             return Unplaced(line.text)
         source_ref = f"{EMAIL}:{_digest(mail.message_id)}:{task.id}"
         try:
-            return self.conversation.reply(sender, task.id, line.text, source_ref, now)
+            return self.conversation.reply(sender, task.id, line.text, source_ref, now, plan)
         except NotBound:
             raise
         except ServiceError as error:
@@ -406,9 +411,13 @@ class MailReplies:
         return kept, skipped
 
     def _answer(
-        self, view: MailAnswer | MailNotice, mail: InboundMail, who: Member | None, now: datetime
+        self,
+        plan: ActivePlan,
+        view: MailAnswer | MailNotice,
+        mail: InboundMail,
+        who: Member | None,
+        now: datetime,
     ) -> None:
-        plan = load_plan(self.store)
         day = local_day(now, PlanClock.of(plan.settings).zone).isoformat()
         message = self.renderer.answer(view, mail)
         recipient = mail.sender
