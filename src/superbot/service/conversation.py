@@ -456,11 +456,6 @@ class Conversation:
         self.memory.set_step(sender, ChatStep(PROGRESS_STEP, task.id), now + self.step_ttl)
         return ProgressPrompt(self._status(plan, task.id, now))
 
-    def choices(self, sender: Account, now: datetime) -> list[TaskStatus]:
-        """The open tasks a person reports on: led first, then supported, most urgent first."""
-        plan = load_plan(self.store)
-        return self._choices(plan, _identified(plan, sender), now)
-
     def _choices(self, plan: ActivePlan, who: Member, now: datetime) -> list[TaskStatus]:
         listing = self._task_list(plan, who, now)
         return [*listing.led, *listing.supported]

@@ -152,7 +152,7 @@ class FormImport:
         return self._import(filename, content, now, by=by, sender=None)
 
     def import_mailed(
-        self, sender: Account, filename: str, content: bytes, source: str, now: datetime
+        self, sender: Account, filename: str, content: bytes, now: datetime
     ) -> FormImported:
         """A form attached to an email reply: reported by the sender, within their rights."""
         return self._import(filename, content, now, by=None, sender=sender)

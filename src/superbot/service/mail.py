@@ -147,7 +147,7 @@ class FormReader(Protocol):
     def is_form(self, content: bytes) -> bool: ...
 
     def import_mailed(
-        self, sender: Account, filename: str, content: bytes, source: str, now: datetime
+        self, sender: Account, filename: str, content: bytes, now: datetime
     ) -> FormImported: ...
 
 
@@ -385,10 +385,7 @@ class MailReplies:
         found: list[FormImported] = []
         for file in mail.files:
             if self.forms.is_form(file.content):
-                source = f"{EMAIL}:{_digest(mail.message_id)}"
-                found.append(
-                    self.forms.import_mailed(sender, file.filename, file.content, source, now)
-                )
+                found.append(self.forms.import_mailed(sender, file.filename, file.content, now))
         return found
 
     def _files(
