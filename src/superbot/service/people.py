@@ -127,10 +127,8 @@ def redeem_invite(
     if person is None:
         raise ServiceError("invite.person_gone")
     other = plan.person_of(sender)
-    other_id = other.id if other is not None else accounts.person_for(sender)
-    if other_id is not None and other_id != person.id:
-        name = plan.people[other_id].name if other_id in plan.people else other_id
-        raise ServiceError("invite.account_taken", name=name, channel=sender.channel)
+    if other is not None and other.id != person.id:
+        raise ServiceError("invite.account_taken", name=other.name, channel=sender.channel)
     if not accounts.use_invite(invite.code, sender, now):
         raise ServiceError("invite.used")
     accounts.bind(person.id, sender, now)
