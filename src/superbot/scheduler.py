@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import ScheduleKind
 from superbot.domain.text import Text
-from superbot.plan.load import Severity, load_plan
+from superbot.plan.load import Severity, read_plan_file
 from superbot.service.delivery import Delivery, due_rounds
 from superbot.service.outbox import Dispatcher
 from superbot.service.ports import PlanNotice
@@ -132,7 +132,7 @@ class Runner:
         if not self.plan_file.changed() and not force:
             return None
         now = now or self.clock()
-        result = load_plan(self.plan_file.path)
+        result = read_plan_file(self.plan_file.path)
         lines = tuple(
             f"{result.path}:{p.line}:{p.col}: {self.say(p.text)}"
             for p in result.problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.scheduler import Runner
 from superbot.service.supervision import PlanProblem, Reloaded
 
@@ -17,7 +17,7 @@ class TasksFileReload:
         self.runner = runner
 
     def __call__(self, now: datetime) -> Reloaded:
-        loaded = load_plan(self.runner.plan_file.path)
+        loaded = read_plan_file(self.runner.plan_file.path)
         if loaded.plan is None:
             problems = tuple(PlanProblem(p.line, p.col, p.text) for p in loaded.errors)
             return Reloaded(loaded.path, problems, None)
