@@ -267,7 +267,7 @@ class Fields:
 
     def email(self, node: Node) -> str | None:
         written = self.document.snippet(node, limit=200)
-        if kind_of(node) != "string" or not EMAIL_PATTERN.match(written.strip()):
+        if kind_of(node) != "string" or not is_email(written.strip()):
             self.error(
                 position(node), "plan.bad_email", value=written, full_width=full_width_in(written)
             )
@@ -340,6 +340,11 @@ _NUMERIC = frozenset({"integer", "number"})
 @functools.cache
 def _as_set(allowed: tuple[str, ...]) -> frozenset[str]:
     return frozenset(allowed)
+
+
+def is_email(text: str) -> bool:
+    # Full-width punctuation (，：) slips into addresses typed on a Chinese keyboard.
+    return EMAIL_PATTERN.match(text) is not None and full_width_in(text) is None
 
 
 def zone_guess(typed: str) -> str | None:

@@ -26,7 +26,7 @@ from superbot.domain.model import (
     Webhook,
 )
 from superbot.plan import checks
-from superbot.plan.fields import EMAIL_PATTERN, Fields
+from superbot.plan.fields import Fields, is_email
 from superbot.plan.problems import Severity
 from superbot.plan.yaml import Document, Entries, full_width_in, kind_of, position
 
@@ -223,7 +223,7 @@ class PlanReader(Fields):
         name = self.text(node, "name", "person.name", required=True)
         job = self.text(node, "position", "person.position")
         email = self.text(node, "email", "person.email")
-        if email is not None and not EMAIL_PATTERN.match(email):
+        if email is not None and not is_email(email):
             self.error(
                 node.value_position("email"),
                 "plan.bad_email",

@@ -259,9 +259,14 @@ def _syntax(error: MarkedYAMLError, text: str) -> Unreadable:
     opened = error.context_mark
     params: dict[str, Any] = {}
 
-    if problem == "found unexpected end of stream" and "quoted scalar" in context and opened:
-        # An unclosed quote swallows the rest of the file: the mistake is where it opened.
-        line, col = opened.line, opened.column
+    runaway = _runaway_quote(lines, line, col)
+    at_end = problem == "found unexpected end of stream" and "quoted scalar" in context
+    if runaway is None and at_end and opened is not None:
+        runaway = opened.line, opened.column
+    if runaway is not None:
+        # A quote left open swallows the lines below it, up to the next quote or the end of
+        # the file, where the parser fails: the mistake is where it opened.
+        line, col = runaway
         quote = lines.char(line, col)
         closing = _full_width_closing(lines[line][col + 1 :])
         if closing is not None:
@@ -280,6 +285,12 @@ def _syntax(error: MarkedYAMLError, text: str) -> Unreadable:
             if earlier < line and _structural(lines[earlier]):
                 break
         code = "colon_in_value"
+        if ":" not in lines[line][:col].lstrip(" -"):
+            # "key: value" on its own line, indented deeper than the key above it: YAML
+            # reads it as the rest of the value above, then finds this colon.
+            above = _key_above(lines, line)
+            if above is not None:
+                code, params = "deeper_than_above", {"line": above[0] + 1, "column": above[1] + 1}
     elif problem in {"did not find expected key", "did not find expected '-' indicator"}:
         code = "indentation"
         if opened is not None:
@@ -343,13 +354,31 @@ class _Lines:
         return text[col] if col < len(text) else ""
 
 
+def _runaway_quote(lines: _Lines, line: int, col: int) -> tuple[int, int] | None:
+    """Where a quote opened that swallowed the lines down to the error, if one did: the error
+    line holds an odd number of that quote before the error (the one taken as the closing),
+    and the nearest line above with any of it holds an odd number too (the opening)."""
+    head = lines[line][:col]
+    for quote in "\"'":
+        if head.count(quote) % 2 == 0:
+            continue
+        for earlier in range(line - 1, max(-1, line - 2000), -1):
+            text = lines[earlier]
+            if quote not in text:
+                continue
+            if text.count(quote) % 2 == 1:
+                return earlier, text.rfind(quote)
+            break
+    return None
+
+
 def _key_culprit(line: str) -> tuple[int, str] | None:
     """A full-width character where a key's syntax needs an ASCII one: ``name：x``, a
     full-width space for indentation or after the colon."""
     body = line.lstrip(" ")
     indent = len(line) - len(body)
-    if body.startswith("\u3000"):
-        return indent, "\u3000"
+    if body.startswith(("\u3000", "－")):
+        return indent, body[0]
     while body.startswith("- "):  # list items: "- name：x"
         rest = body[2:].lstrip(" ")
         indent += len(body) - len(rest)
@@ -362,6 +391,16 @@ def _key_culprit(line: str) -> tuple[int, str] | None:
         return indent + wide, "："
     if colon >= 0 and body[colon + 1 : colon + 2] == "\u3000":
         return indent + colon + 1, "\u3000"
+    return None
+
+
+def _key_above(lines: _Lines, line: int) -> tuple[int, int] | None:
+    """The line and column of the key on the nearest line above with text on it."""
+    for earlier in range(line - 1, max(-1, line - 50), -1):
+        body = lines[earlier].lstrip(" ")
+        if body and not body.startswith("#"):
+            key = body.lstrip("- ")
+            return earlier, len(lines[earlier]) - len(key)
     return None
 
 
