@@ -281,7 +281,7 @@ async def world(
         say=runtime.say,
         clock=clock,
     )
-    runner.plan_file.changed()  # the file as synced above
+    runner.reload_plan()  # the file as synced above: read once, nothing to apply
     application = build_application(
         token=server.token,
         api_root=server.url,
