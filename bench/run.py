@@ -423,17 +423,32 @@ def check_process(source: bytes, size: int) -> Figure:
     )
 
 
+# Runs a command and prints its wall seconds and peak memory. A child forked from this big
+# process would count the parent's pages in its own peak (Linux keeps the high-water mark
+# across exec); forked from this small one, it counts only its own.
+_MEASURE = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+status = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+elapsed = time.perf_counter() - started
+print(status, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
 def child_run(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of one child process."""
     environment = dict(os.environ, SUPERBOT_DATABASE_URL="sqlite:///:memory:")
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode not in (0, 1):
-        raise SystemExit(f"{command[0]} exited with {child.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
+    measured = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status, elapsed, peak = measured.stdout.split()
+    if int(status) not in (0, 1):
+        raise SystemExit(f"{command[0]} exited with {status}")
+    return float(elapsed), float(peak)
 
 
 # -- 2. sync ---------------------------------------------------------------------------------
