@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -111,13 +112,19 @@ class Result:
 class Cli:
     """Runs ``superbot`` in-process with a given configuration, capturing what it prints."""
 
-    def __init__(self, capsys: pytest.CaptureFixture[str], config: Config) -> None:
+    def __init__(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        config: Config,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.capsys = capsys
         self.config = config
+        self.clock = clock  # None: the wall clock
 
     def __call__(self, *args: str) -> Result:
         self.capsys.readouterr()
-        runtime = Runtime(self.config)
+        runtime = Runtime(self.config, clock=self.clock)
         try:
             status = main(list(args), runtime=runtime)
         finally:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import openpyxl
 import pytest
 from tests.conftest import Cli
@@ -110,7 +111,10 @@ def test_the_june_bulletin_reaches_every_target_once(
     assert "红灯" in text.get_content()
     assert html is not None
     assert "<script" not in html.get_content()
-    [attachment] = list(message.iter_attachments())
+    word, attachment = list(message.iter_attachments())
+    assert word.get_filename() == "督查通报-2022-06.docx"
+    letter = docx.Document(io.BytesIO(word.get_content()))
+    assert [p.text for p in letter.paragraphs[:2]] == ["督查通报", "第 1 期"]
     assert attachment.get_filename() == "督查通报-2022-06.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert "任务明细" in book.sheetnames

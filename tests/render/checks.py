@@ -48,17 +48,26 @@ def read_html(source: str) -> _Html:
     return parser
 
 
-def check_email_html(source: str) -> str:
-    """The mail-client rules; returns the text a reader sees."""
-    page = read_html(source)
+def check_email_html(source: str, *, page: bool = False) -> str:
+    """The mail-client rules; returns the text a reader sees. A ``page`` (the full 通报 as a
+    web page, not an email) may also have one style sheet in its head and classes for it."""
+    parsed = read_html(source)
     assert source.startswith("<!DOCTYPE html>")
-    assert not {"script", "img", "link", "style", "iframe", "object", "form"} & page.tags
-    names = {name for name, _ in page.attrs}
-    assert not {"class", "src", "onload", "onclick"} & names
+    banned = {"script", "img", "link", "iframe", "object", "form"} | (set() if page else {"style"})
+    assert not banned & parsed.tags
+    names = {name for name, _ in parsed.attrs}
+    assert not ({"src", "onload", "onclick"} | (set() if page else {"class"})) & names
+    if page:
+        assert source.count("<style>") <= 1
+        assert source.find("</style>") < source.find("<body")
     assert "http" not in source  # no external images, fonts or links
     assert "@import" not in source
     assert "@font-face" not in source
-    return "".join(page.text)
+    text = "".join(parsed.text)
+    if page and "<style>" in source:  # the style sheet is not text a reader sees
+        start, end = text.find("@media"), text.rfind("}")
+        text = text[:start] + text[end + 1 :]
+    return text
 
 
 def check_telegram(message: Message) -> str:

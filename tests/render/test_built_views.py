@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from tests.render.checks import LIMITS, check, check_telegram
+from tests.render.checks import LIMITS, check, check_email_html, check_telegram
 from tests.render.views import (
     DIGEST_DAY,
     MONTH,
@@ -19,7 +19,7 @@ from tests.render.views import (
 from superbot.domain.periods import month_of, week_before
 from superbot.render.environment import Templates, make_environment
 from superbot.render.messages import CHANNELS, MessageRenderer
-from superbot.service.bulletin import build_bulletin
+from superbot.service.bulletin import build_bulletin, issue_of
 from superbot.service.digest import build_digest
 from superbot.service.outbox import Failure
 from superbot.service.reminders import build_reminders
@@ -47,7 +47,8 @@ def store(sqlite_store: SqlStore) -> SqlStore:
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_built_views_render_everywhere(store: SqlStore, locale: str) -> None:
     renderer = MessageRenderer(Templates(make_environment(), locale), LIMITS)
-    bulletin = build_bulletin(store, MONTH, date(2022, 7, 1))
+    issue = issue_of(store, MONTH, date(2022, 7, 1), datetime(2022, 7, 1, tzinfo=UTC), record=True)
+    bulletin = build_bulletin(store, MONTH, issue)
     failure = Failure(
         "bulletin", "2022-05", "telegram", "123", "zhangjh", f"telegram: {TRICKY}", None
     )
@@ -64,6 +65,9 @@ def test_built_views_render_everywhere(store: SqlStore, locale: str) -> None:
         for part in parts:
             check(part, channel)
     [summary] = renderer.bulletin(bulletin, "telegram")
-    assert TRICKY in check_telegram(summary.message)  # the renamed first task is red
-    for fmt in ("html", "md", "xlsx"):
+    # The worst red task comes first; the renamed first task is red too, in the full page.
+    assert bulletin.red[0].task.title[:30] in check_telegram(summary.message)
+    [page] = summary.message.attachments
+    assert TRICKY in check_email_html(page.content.decode(), page=True)
+    for fmt in ("docx", "html", "md", "xlsx"):
         assert renderer.bulletin_document(bulletin, fmt)

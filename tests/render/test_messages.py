@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import itertools
 import re
 from collections.abc import Iterator
 
+import docx
 import pytest
 from tests.fakes.telegram_api import parse_html
 from tests.render.checks import LIMITS, check, check_email_html, check_telegram
@@ -151,7 +153,7 @@ def test_telegram_bulletin_is_a_summary_and_the_full_page_as_a_document(
     [document] = part.message.attachments
     assert (document.filename, document.mime) == ("督查通报-2022-06.html", "text/html")
     page = document.content.decode()
-    seen = check_email_html(page)
+    seen = check_email_html(page, page=True)
     assert page.rstrip().endswith("</html>")
     for s in view.statuses:  # the full 通报 has every task
         assert s.task.title in seen
@@ -162,7 +164,12 @@ def test_email_bulletin_has_text_html_and_the_workbook(zh: MessageRenderer) -> N
     [part] = zh.bulletin(view, "email")
     message = part.message
     assert message.subject == "【督查通报】2022年6月 重点工作推进情况"
-    [workbook] = message.attachments
+    document, workbook = message.attachments  # the 公文 beside the workbook
+    assert (document.filename, document.mime) == (
+        "督查通报-2022-06.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    assert docx.Document(io.BytesIO(document.content)).paragraphs[0].text == "督查通报"
     assert workbook.filename == "督查通报-2022-06.xlsx"
     assert workbook.content.startswith(b"PK")
     html = message.html or ""
@@ -181,7 +188,10 @@ def test_file_channel_gets_what_email_gets(zh: MessageRenderer) -> None:
     [email] = zh.bulletin(view, "email")
     [file] = zh.bulletin(view, "file")
     assert (file.message.body, file.message.html) == (email.message.body, email.message.html)
-    assert [a.filename for a in file.message.attachments] == ["督查通报-2022-06.xlsx"]
+    assert [a.filename for a in file.message.attachments] == [
+        "督查通报-2022-06.docx",
+        "督查通报-2022-06.xlsx",
+    ]
 
 
 def test_footer_prints_the_ranking_formula_from_the_domain_constants(
@@ -219,11 +229,14 @@ def test_bulletin_documents(zh: MessageRenderer) -> None:
     view = cases()["shipped"].bulletin
     page = zh.bulletin_document(view, "html")
     assert isinstance(page, str)
-    check_email_html(page)
+    check_email_html(page, page=True)
     markdown = zh.bulletin_document(view, "md")
     assert isinstance(markdown, str)
     assert markdown.startswith("# 督查通报（2022年6月）")
     assert markdown.count("\n| ") >= len(view.statuses)
+    word = zh.bulletin_document(view, "docx")
+    assert isinstance(word, bytes)
+    assert word.startswith(b"PK")
     workbook = zh.bulletin_document(view, "xlsx")
     assert isinstance(workbook, bytes)
     assert workbook.startswith(b"PK")
@@ -247,7 +260,7 @@ def test_user_strings_survive_telegram_html(zh: MessageRenderer) -> None:
     texts = [check_telegram(p.message) for p in parts]
     assert all(TRICKY in text for text in texts)
     document = parts[2].message.attachments[0].content.decode()  # the bulletin's page
-    assert TRICKY in check_email_html(document)
+    assert TRICKY in check_email_html(document, page=True)
     assert "R&amp;D &lt;核心&gt; &amp; “引号”" in document
 
 
@@ -386,9 +399,16 @@ def test_applied_plan_shows_the_changes(zh: MessageRenderer) -> None:
 
 def test_english_has_its_own_words(en: MessageRenderer) -> None:
     case = cases()["shipped"]
-    [bulletin] = en.bulletin(case.bulletin, "email")
+    view = case.bulletin
+    # The plan's own words (names, the 下步工作要求 tasks.yaml sets) stay as written.
+    assert view.letterhead is not None
+    letterhead = dataclasses.replace(view.letterhead, requirements=("Report by the 10th.",))
+    [bulletin] = en.bulletin(dataclasses.replace(view, letterhead=letterhead), "email")
     assert bulletin.message.subject == "[Bulletin] June 2022: progress of key tasks"
-    assert bulletin.message.attachments[0].filename == "bulletin-2022-06.xlsx"
+    assert [a.filename for a in bulletin.message.attachments] == [
+        "bulletin-2022-06.docx",
+        "bulletin-2022-06.xlsx",
+    ]
     [telegram] = en.bulletin(case.bulletin, "telegram")
     text = check_telegram(telegram.message)
     assert "Ranking" in text

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light
 from superbot.domain.model import (
+    BulletinIssue,
     Campaign,
     Department,
     Indicator,
@@ -28,25 +29,15 @@ from superbot.domain.model import (
     Task,
 )
 from superbot.domain.periods import Period, month_of, week_before
-from superbot.domain.ranking import (
-    POINTS,
-    REPORT_WEIGHT,
-    TASK_WEIGHT,
-    TaskStanding,
-    rank,
-    score_department,
-)
 from superbot.plan.load import read_plan_file
+from superbot.service.bulletin import MonthFacts, compose_bulletin
 from superbot.service.ports import PlanNotice
 from superbot.service.status import TaskStatus, assess_tasks
 from superbot.service.store import ActivePlan
 from superbot.service.views import (
     Bulletin,
-    CampaignSummary,
-    DepartmentRank,
     DigestView,
     FailedDelivery,
-    IndicatorReading,
     LightCounts,
     ReminderView,
     ReportLine,
@@ -218,78 +209,26 @@ def statuses_of(plan: Plan, reports: Mapping[str, Report], as_of: date) -> tuple
     return tuple(assess_tasks(active(plan), reports, as_of))
 
 
-def bulletin_view(plan: Plan, reports: Mapping[str, Report], period: Period) -> Bulletin:
-    statuses = statuses_of(plan, reports, period.last)
-    departments = {d.id: d for d in plan.departments}
-    led: dict[str, list[TaskStatus]] = defaultdict(list)
-    for s in statuses:
-        led[s.task.lead].append(s)
-
-    def reported(s: TaskStatus) -> bool:
-        return s.assessment.last_report is not None and s.assessment.last_report in period
-
-    def standing(s: TaskStatus) -> TaskStanding:
-        a = s.assessment
-        done_before = (
-            s.light is Light.DONE and a.last_report is not None and (a.last_report < period.first)
-        )
-        return TaskStanding(
-            light=s.light,
-            done_late=s.light is Light.DONE
-            and a.last_report is not None
-            and a.last_report > s.task.due,
-            open_in_period=not done_before and s.task.start <= period.last,
-            reported_in_period=reported(s),
-        )
-
-    scores = rank(score_department(d, [standing(s) for s in items]) for d, items in led.items())
-    ranking = tuple(
-        DepartmentRank(departments[sc.department_id], sc, LightCounts.of(led[sc.department_id]))
-        for sc in scores
+def bulletin_view(
+    plan: Plan,
+    reports: Mapping[str, Report],
+    period: Period,
+    issued_on: date | None = None,
+) -> Bulletin:
+    """The real composition (``compose_bulletin``) over the invented reports."""
+    facts = MonthFacts(
+        before={t: r for t, r in reports.items() if r.at.astimezone(ZONE).date() < period.first},
+        at_end=reports,
+        reported=frozenset(t for t, r in reports.items() if r.at.astimezone(ZONE).date() in period),
+        values={
+            (t, indicator): (value, r.at)
+            for t, r in reports.items()
+            for indicator, value in r.values.items()
+        },
     )
-    silent_tasks: dict[str, list[Task]] = defaultdict(list)
-    for s in statuses:
-        if s.light is not Light.DONE and not reported(s):
-            silent_tasks[s.task.lead].append(s.task)
-    silent = tuple(
-        Silence(
-            departments[d],
-            tuple(p for p in plan.people if p.department_id == d),
-            tuple(tasks),
-        )
-        for d, tasks in silent_tasks.items()
-    )
-    indicators = tuple(
-        IndicatorReading(
-            s.task,
-            ind,
-            reports[s.task.id].values.get(ind.id) if s.task.id in reports else None,
-            s.assessment.last_report,
-        )
-        for s in statuses
-        for ind in s.task.indicators
-    )
-    return Bulletin(
-        plan_name=plan.settings.name,
-        period=period,
-        as_of=period.last,
-        issued_on=period.last + timedelta(days=1),
-        rules=plan.settings.rules,
-        counts=LightCounts.of(statuses),
-        campaigns=tuple(
-            CampaignSummary(c, LightCounts.of([s for s in statuses if s.campaign.id == c.id]))
-            for c in plan.campaigns
-        ),
-        ranking=ranking,
-        red=by_severity([s for s in statuses if s.light is Light.RED]),
-        yellow=by_severity([s for s in statuses if s.light is Light.YELLOW]),
-        completed=tuple(s for s in statuses if s.light is Light.DONE and reported(s)),
-        indicators=indicators,
-        silent=silent,
-        statuses=statuses,
-        weights=(TASK_WEIGHT, REPORT_WEIGHT),
-        points=dict(POINTS),
-    )
+    day = issued_on or period.last + timedelta(days=1)
+    issue = BulletinIssue(period.key, period.first.year, period.first.month, day)
+    return compose_bulletin(active(plan), period, issue, facts)
 
 
 def reminder_views(

@@ -20,8 +20,10 @@ from superbot.cli.plan_commands import load_tasks
 from superbot.cli.runtime import Runtime
 from superbot.domain.model import ScheduleKind
 from superbot.domain.periods import Period, parse_month, previous_month
+from superbot.render.messages import DOCUMENT_FORMATS
+from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
 from superbot.scheduler import PlanFile, Runner
-from superbot.service.bulletin import build_bulletin
+from superbot.service.bulletin import build_bulletin, issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
 from superbot.service.status import load_plan
@@ -33,6 +35,7 @@ KINDS = {
     "bulletin": ScheduleKind.BULLETIN,
     "digest": ScheduleKind.DIGEST,
 }
+BINARY_FORMATS = ("docx", "xlsx", "pdf")
 # `send` waits this long for retries before leaving them to `superbot run`.
 CLI_MAX_WAIT = timedelta(minutes=3)
 
@@ -77,7 +80,19 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
 @cli.command()
 @click.option("--month", default=None, help="哪个月的通报，YYYY-MM（默认上个月）")
 @click.option(
-    "--format", "fmt", type=click.Choice(["html", "md", "xlsx"]), default="html", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(list(DOCUMENT_FORMATS)),
+    default="html",
+    show_default=True,
+    help="docx 为公文格式的 Word；pdf 由 LibreOffice 转换 Word 得到",
+)
+@click.option(
+    "--date",
+    "issued_on",
+    type=DAY,
+    default=None,
+    help="印发日期（默认：已印发过的沿用原日期，否则今天）；期号不变",
 )
 @click.option(
     "-o",
@@ -87,8 +102,10 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
     help="输出文件（默认 督查通报-YYYY-MM.格式；- 为标准输出）",
 )
 @click.pass_obj
-def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None) -> int:
-    """把某月的督查通报写成文件（HTML、Markdown 或 Excel），与发送的内容相同。"""
+def bulletin(
+    runtime: Runtime, month: str | None, fmt: str, issued_on: date | None, output: Path | None
+) -> int:
+    """把某月的督查通报写成文件（Word、PDF、Excel、网页或 Markdown），与发送的内容相同。"""
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -101,11 +118,33 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
     except ServiceError as error:
         runtime.echo(runtime.say(error.text), err=True)
         return 1
-    view = build_bulletin(runtime.store, period, today)
-    document = runtime.renderer.bulletin_document(view, fmt)
+    if output is not None and str(output) == "-" and fmt in BINARY_FORMATS:
+        raise click.BadParameter(runtime.text("cli.binary_to_stdout"), param_hint="-o")
+    if fmt == "pdf" and find_soffice() is None:
+        runtime.echo(runtime.text("cli.no_libreoffice"), err=True)
+        return 1
+    # Writing the 通报 out issues it: the month takes its 期号 for good.
+    issue = issue_of(
+        runtime.store,
+        period,
+        issued_on or today,
+        runtime.now(),
+        record=True,
+        redate=issued_on is not None,
+    )
+    view = build_bulletin(runtime.store, period, issue)
+    if fmt == "pdf":
+        word = runtime.renderer.bulletin_document(view, "docx")
+        assert isinstance(word, bytes)
+        try:
+            document: str | bytes = convert(word, runtime.renderer.bulletin_filename(view, "docx"))
+        except (NoConverter, ConversionFailed) as error:
+            runtime.echo(runtime.text("cli.pdf_failed", reason=str(error)), err=True)
+            return 1
+    else:
+        document = runtime.renderer.bulletin_document(view, fmt)
     if output is not None and str(output) == "-":
-        if isinstance(document, bytes):
-            raise click.BadParameter(runtime.text("cli.binary_to_stdout"), param_hint="-o")
+        assert isinstance(document, str)
         runtime.echo(document)
         return 0
     target = output or Path(runtime.renderer.bulletin_filename(view, fmt))
@@ -113,7 +152,14 @@ def bulletin(runtime: Runtime, month: str | None, fmt: str, output: Path | None)
         target.write_bytes(document)
     else:
         target.write_text(document, encoding="utf-8")
-    runtime.echo(runtime.text("cli.written", path=str(target)))
+    runtime.echo(
+        runtime.text(
+            "cli.written_issue",
+            path=str(target),
+            number=issue.number,
+            issued_on=issue.issued_on,
+        )
+    )
     return 0
 
 

@@ -39,9 +39,15 @@ from superbot.store.telegram import SqlBindings
 
 
 class Runtime:
-    def __init__(self, config: Config, out: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        out: TextIO | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.config = config
         self.out = out or sys.stdout
+        self._clock = clock or _wall_clock
 
     @cached_property
     def store(self) -> SqlStore:
@@ -97,9 +103,8 @@ class Runtime:
     def echo(self, text: str, err: bool = False) -> None:
         click.echo(text, file=sys.stderr if err else self.out)
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -184,3 +189,7 @@ class Runtime:
         if "channels" in self.__dict__:
             for channel in self.channels.values():
                 await channel.aclose()
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)

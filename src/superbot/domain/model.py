@@ -85,6 +85,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class BulletinIssue:
+    """The 期号 of one month's 督查通报: numbered per year, kept once issued."""
+
+    period: str  # the month covered, 2022-09
+    year: int
+    number: int
+    issued_on: date
+
+
+@dataclass(frozen=True)
 class Rules:
     """Traffic-light thresholds (tasks.yaml ``rules``)."""
 
@@ -92,6 +102,8 @@ class Rules:
     yellow_lag: int = 10
     red_lag: int = 30
     stale_days: int = 31
+    # Documents that go to peer departments name units; people only in the coordinators' digest.
+    name_people_in_bulletin: bool = False
 
 
 class ScheduleKind(StrEnum):
@@ -134,6 +146,16 @@ class Broadcast:
 
 
 @dataclass(frozen=True)
+class BulletinSettings:
+    """How the 督查通报 is issued (tasks.yaml ``bulletin``): who issues it, to whom."""
+
+    issuer: str | None = None  # 印发单位; the coordinators' department when not given
+    to: tuple[str, ...] = ()  # 主送
+    cc: tuple[str, ...] = ()  # 抄送
+    requirements: tuple[str, ...] = ()  # 下步工作要求, one paragraph each
+
+
+@dataclass(frozen=True)
 class PlanSettings:
     """Everything in tasks.yaml that is not a department, person, campaign or task."""
 
@@ -146,6 +168,7 @@ class PlanSettings:
     schedules: Mapping[ScheduleKind, str] = field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     coordinators: tuple[str, ...] = ()
     broadcast: Broadcast = field(default_factory=Broadcast)
+    bulletin: BulletinSettings = field(default_factory=BulletinSettings)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.plan.problems import Problem, Severity
 from superbot.plan.yaml import (
+    BOOLS,
     Document,
     Entries,
     Position,
@@ -214,6 +215,31 @@ class Fields:
             )
             return None
         return number
+
+    def flag(self, entries: Entries, key: str, where: str) -> bool | None:
+        value = entries.get(key)
+        if value is None:
+            return None
+        if kind_of(value) != "bool":
+            self.wrong_type(value, where, "bool")
+            return None
+        return bool(BOOLS.get(str(value.value).strip(), False))
+
+    def texts(self, entries: Entries, key: str, where: str, lines: bool = False) -> tuple[str, ...]:
+        """A list of texts; a single text is a list of one (of its lines, with ``lines``)."""
+        value = entries.get(key)
+        if value is not None and isinstance(value, ScalarNode) and kind_of(value) == "string":
+            written = str(value.value)
+            parts = written.splitlines() if lines else [written]
+            return tuple(part.strip() for part in parts if part.strip())
+        found: list[str] = []
+        for item in self.items(entries, key, where):
+            if kind_of(item) not in _TEXTUAL:
+                self.wrong_type(item, where, "string")
+            elif str(item.value).strip():
+                text = str(item.value)
+                found.append(" ".join(text.split()) if lines else text.strip())
+        return tuple(found)
 
     def day(self, node: Node, where: str) -> date | None:
         if kind_of(node) != "string":

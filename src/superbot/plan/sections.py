@@ -13,6 +13,7 @@ from superbot.domain.crontab import Crontab, CrontabError
 from superbot.domain.model import (
     DEFAULT_SCHEDULES,
     Broadcast,
+    BulletinSettings,
     Campaign,
     Department,
     Indicator,
@@ -31,7 +32,16 @@ from superbot.plan.problems import Severity
 from superbot.plan.yaml import Document, Entries, full_width_in, kind_of, position
 
 LOCALES = ("zh-CN", "en")
-TOP_FIELDS = ("plan", "rules", "schedules", "departments", "coordinators", "broadcast", "campaigns")
+TOP_FIELDS = (
+    "plan",
+    "rules",
+    "schedules",
+    "departments",
+    "coordinators",
+    "broadcast",
+    "bulletin",
+    "campaigns",
+)
 PLAN_FIELDS = (
     "name",
     "timezone",
@@ -48,6 +58,8 @@ WEBHOOK_FIELDS = ("kind", "url_env", "secret_env")
 CAMPAIGN_FIELDS = ("id", "name", "description", "tasks")
 TASK_FIELDS = ("id", "title", "description", "lead", "support", "start", "due", "indicators")
 INDICATOR_FIELDS = ("id", "name", "unit", "target")
+FLAGS = ("name_people_in_bulletin",)  # true/false rules
+BULLETIN_FIELDS = ("issuer", "to", "cc", "requirements")
 RULE_RANGES = {
     "warn_workdays": (0, 60),
     "yellow_lag": (0, 100),
@@ -103,6 +115,7 @@ class PlanReader(Fields):
         departments, people = self.read_departments(root)
         coordinators = self.read_coordinators(root)
         broadcast = self.read_broadcast(root)
+        bulletin = self.read_bulletin(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
         checks.references(self)
@@ -111,7 +124,9 @@ class PlanReader(Fields):
             self.document.read_the_rest()
         if settings is None:
             return None
-        settings = replace(settings, coordinators=coordinators, broadcast=broadcast)
+        settings = replace(
+            settings, coordinators=coordinators, broadcast=broadcast, bulletin=bulletin
+        )
         checks.calendar(self, root, settings, tasks)
         return Plan(settings, tuple(departments), tuple(people), tuple(campaigns), tuple(tasks))
 
@@ -147,14 +162,15 @@ class PlanReader(Fields):
         value = root.get("rules")
         if value is None:
             return Rules()
-        node = self.mapping(value, "rules", tuple(RULE_RANGES))
+        node = self.mapping(value, "rules", (*RULE_RANGES, *FLAGS))
         if node is None:
             return Rules()
-        values = {
+        values: dict[str, int | bool | None] = {
             key: self.integer(node, key, f"rules.{key}", lo, hi)
             for key, (lo, hi) in RULE_RANGES.items()
         }
-        rules = Rules(**{k: v for k, v in values.items() if v is not None})
+        values.update({key: self.flag(node, key, f"rules.{key}") for key in FLAGS})
+        rules = Rules(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
         if rules.red_lag < rules.yellow_lag:
             at = node.value_position("red_lag") if "red_lag" in node else position(node.node)
             self.error(at, "plan.red_below_yellow", red=rules.red_lag, yellow=rules.yellow_lag)
@@ -280,6 +296,20 @@ class PlanReader(Fields):
             if (hook := self.read_webhook(item)) is not None
         ]
         return Broadcast(tuple(chats), tuple(emails), tuple(webhooks))
+
+    def read_bulletin(self, root: Entries) -> BulletinSettings:
+        value = root.get("bulletin")
+        if value is None:
+            return BulletinSettings()
+        node = self.mapping(value, "bulletin", allowed=BULLETIN_FIELDS)
+        if node is None:
+            return BulletinSettings()
+        return BulletinSettings(
+            issuer=self.text(node, "issuer", "bulletin.issuer"),
+            to=self.texts(node, "to", "bulletin.to"),
+            cc=self.texts(node, "cc", "bulletin.cc"),
+            requirements=self.texts(node, "requirements", "bulletin.requirements", lines=True),
+        )
 
     def read_webhook(self, item: Node) -> Webhook | None:
         node = self.mapping(

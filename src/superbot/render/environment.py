@@ -119,6 +119,10 @@ class Templates:
     def render(self, name: str, **context: object) -> str:
         return self.get(name).render(t=self.texts, locale=self.locale, **context).strip("\n")
 
-    def module(self, name: str) -> object:
-        """A template's macros and ``{% set %}`` values, e.g. labels for an .xlsx sheet."""
-        return self.get(name).module
+    def module(self, name: str, **context: object) -> object:
+        """A template's macros and ``{% set %}`` values, e.g. labels for an .xlsx sheet, or
+        the blocks of a Word document built from ``context``."""
+        template = self.get(name)
+        if not context:
+            return template.module
+        return template.make_module({"t": self.texts, "locale": self.locale, **context})

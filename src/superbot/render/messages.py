@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from superbot.domain.ranking import POINTS
+from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
 from superbot.render.xlsx import SHEETS, WorkbookWords, bulletin_workbook
@@ -46,7 +47,9 @@ ANSWER_CODES = re.compile(r"(?:100|[1-9]?[0-9]|done|blocked|note)\Z")
 # The first means "as many as the template shows by default".
 CAPS = (1_000_000, 30, 20, 10, 5, 3, 1, 0)
 
-DocumentFormat = Literal["html", "md", "xlsx"]
+# What ``superbot bulletin --format`` writes; pdf is the docx, converted (render/pdf.py).
+DOCUMENT_FORMATS = ("docx", "xlsx", "html", "md", "pdf")
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class MessageRenderer:
@@ -92,8 +95,12 @@ class MessageRenderer:
             return [Part("", Message(subject, summary, attachments=(document,)))]
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
-        workbook = Attachment(self._filename(view, "xlsx"), self._workbook(view), XLSX_MIME)
-        return [Part("", self._email(subject, "bulletin", (workbook,), **context))]
+        # The 公文 a 督查科 files, beside the workbook it sorts and filters.
+        attachments = (
+            Attachment(self._filename(view, "docx"), self._docx(view), DOCX_MIME),
+            Attachment(self._filename(view, "xlsx"), self._workbook(view), XLSX_MIME),
+        )
+        return [Part("", self._email(subject, "bulletin", attachments, **context))]
 
     def digest(self, view: DigestView, channel: str) -> list[Part]:
         _check(channel)
@@ -117,15 +124,18 @@ class MessageRenderer:
     # -- files --------------------------------------------------------------------------
 
     def bulletin_document(self, view: Bulletin, fmt: str) -> str | bytes:
-        """The whole 通报 as a file: ``html`` (a standalone page), ``md`` or ``xlsx``."""
+        """The whole 通报 as a file: ``docx`` (the 公文), ``html`` (a standalone page), ``md``
+        or ``xlsx``. A PDF is the docx converted by LibreOffice (``render.pdf``)."""
         context = self._bulletin_context(view)
+        if fmt == "docx":
+            return self._docx(view)
         if fmt == "html":
             return self._render("bulletin/document.html", **context) + "\n"
         if fmt == "md":
             return self._render("bulletin/document.md", **context) + "\n"
         if fmt == "xlsx":
             return self._workbook(view)
-        raise ValueError(f"unknown bulletin format {fmt!r} (html, md or xlsx)")
+        raise ValueError(f"unknown bulletin format {fmt!r} (docx, html, md or xlsx)")
 
     def bulletin_filename(self, view: Bulletin, fmt: str) -> str:
         """``督查通报-2022-06.<fmt>``, the stem worded by the templates."""
@@ -200,6 +210,14 @@ class MessageRenderer:
         stem = str(self._words("_words.j2").bulletin_file)
         return f"{stem}-{view.period.key}.{fmt}"
 
+    def _docx(self, view: Bulletin) -> bytes:
+        words: Any = self._templates.module("bulletin/docx.j2", **self._bulletin_context(view))
+        return bulletin_docx(
+            list(words.blocks),
+            {str(k): str(v) for k, v in words.fonts.items()},
+            {str(k): str(v) for k, v in words.fallbacks.items()},
+        )
+
     def _workbook(self, view: Bulletin) -> bytes:
         words = self._words("bulletin/xlsx.j2")
         points = view.points or dict(POINTS)
@@ -216,6 +234,9 @@ class MessageRenderer:
                 month=_plain(words.month(view.period)),
                 formula=_plain(words.formula(view.weights, points)),
                 say=self._templates.texts,
+                places={entry.department.id: _plain(words.place(entry)) for entry in view.ranking},
+                page_header=_plain(words.page_header(view)),
+                page_footer=str(words.page_footer),
             ),
         )
 

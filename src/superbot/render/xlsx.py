@@ -1,8 +1,10 @@
-"""The 督查通报 as an .xlsx workbook: 总览, 部门排名, 任务明细, 红灯, 指标.
+"""The 督查通报 as an .xlsx workbook, one sheet per section of the 通报: 总览, 单位排名,
+红灯事项, 黄灯预警, 本月办结, 未报送单位, 定量指标, 任务明细.
 
-Every word on the sheets (names, headers, light labels, the formula) and the light colours
-come from the ``bulletin/xlsx.j2`` template as :class:`WorkbookWords`; this module only lays
-them out.
+Every word on the sheets (names, headers, light labels, the formula, the page footer) and the
+light colours come from the ``bulletin/xlsx.j2`` template as :class:`WorkbookWords`; this
+module only lays them out. Every sheet prints as it should: A4 landscape, one page wide,
+its header row on every page, frozen under the header, filtered, long text wrapped.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from superbot.domain.text import Text
 from superbot.render.terminal import display_width
 from superbot.service.status import TaskStatus
-from superbot.service.views import Bulletin, LightCounts
+from superbot.service.views import Bulletin, BulletinItem, Deadline, LightCounts
 
-SHEETS = ("overview", "ranking", "tasks", "red", "indicators")
+SHEETS = ("overview", "ranking", "red", "yellow", "completed", "silent", "indicators", "tasks")
 HEADER_FILL = "FFE8EAED"
 MIN_WIDTH, MAX_WIDTH = 6, 60
+# Long text (titles, reasons, notes) wraps at this width instead of widening the page.
+WRAP_WIDTH = 36
 DATE_FORMAT = "yyyy-mm-dd"
 
 Value = str | int | float | date | None
@@ -43,6 +49,9 @@ class WorkbookWords:
     month: str  # the month covered, worded
     formula: str  # how the ranking is scored
     say: Callable[[Text], str]
+    places: Mapping[str, str]  # department id → its place in the ranking, worded
+    page_header: str  # printed at the top of every page (&A is the sheet's name)
+    page_footer: str  # printed at the bottom (&P page, &N pages)
 
 
 def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
@@ -55,11 +64,14 @@ def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
     }
     _overview(sheets["overview"], view, words)
     _ranking(sheets["ranking"], view, words)
-    _tasks(sheets["tasks"], view.statuses, words)
-    _tasks(sheets["red"], view.red, words)
+    _items(sheets["red"], [i for group in view.red_by_department for i in group.items], words)
+    _items(sheets["yellow"], [i for group in view.yellow_by_department for i in group.items], words)
+    _completed(sheets["completed"], view, words)
+    _silent(sheets["silent"], view, words)
     _indicators(sheets["indicators"], view, words)
-    for sheet in sheets.values():
-        sheet.finish()
+    _tasks(sheets["tasks"], view.items or [_plain_item(s) for s in view.statuses], words)
+    for key, sheet in sheets.items():
+        sheet.finish(words, table=key != "overview")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -74,14 +86,16 @@ class _Sheet:
         self.sheet = sheet
         self.row = 0
         self.widths: dict[int, int] = {}
+        self.columns = 0
 
     def header(self, labels: Sequence[str]) -> None:
         self.row += 1
+        self.columns = max(self.columns, len(labels))
         for column, label in enumerate(labels, start=1):
             cell = self._cell(column, label)
             cell.font = Font(bold=True)
             cell.fill = PatternFill(fill_type="solid", fgColor=HEADER_FILL)
-            cell.alignment = Alignment(vertical="center")
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
 
     def add(self, values: Sequence[Value], *, bold: bool = False) -> int:
         self.row += 1
@@ -105,11 +119,36 @@ class _Sheet:
     def wrap(self, row: int, column: int) -> None:
         self.sheet.cell(row, column).alignment = Alignment(wrap_text=True, vertical="top")
 
-    def finish(self) -> None:
-        self.sheet.freeze_panes = "A2"
+    def finish(self, words: WorkbookWords, *, table: bool) -> None:
+        sheet = self.sheet
+        sheet.freeze_panes = "A2"
         for column, width in self.widths.items():
             letter = get_column_letter(column)
-            self.sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
+            fitted = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
+            if width > WRAP_WIDTH:  # wrap long text: the page stays readable when scaled
+                fitted = WRAP_WIDTH
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.column_dimensions[letter].width = fitted
+        if table and self.columns and self.row > 1:
+            last = get_column_letter(self.columns)
+            sheet.auto_filter.ref = f"A1:{last}{self.row}"
+        # Printing: A4 landscape, one page wide (as many tall as it takes), the header row
+        # on every page, the sheet's name and page numbers in the margins.
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        sheet.print_options.horizontalCentered = True
+        sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        sheet.print_title_rows = "1:1"
+        for margin, text in (
+            (sheet.oddHeader, words.page_header),
+            (sheet.oddFooter, words.page_footer),
+        ):
+            if margin is not None:
+                margin.center.text = text
 
     def _cell(self, column: int, value: Value) -> Cell:
         cell = self.sheet.cell(self.row, column)
@@ -131,7 +170,10 @@ class _Sheet:
 
 def _overview(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
     counts = view.counts
+    letterhead = view.letterhead
     values: dict[str, Value] = {
+        "number": letterhead.issue.number if letterhead else None,
+        "issuer": letterhead.issuer if letterhead else None,
         "plan": view.plan_name,
         "month": words.month,
         "as_of": view.as_of,
@@ -176,7 +218,7 @@ def _ranking(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
         score, counts = entry.score, entry.counts
         sheet.add(
             [
-                score.rank,
+                words.places.get(entry.department.id, str(score.rank)),
                 entry.department.name,
                 score.score,
                 round(score.task_score, 1),
@@ -193,11 +235,72 @@ def _ranking(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
 
 
 LIGHT_COLUMN = 10  # "light" in the tasks sheet's headers
+ITEM_LIGHT_COLUMN = 5  # and in the red and yellow sheets'
 
 
-def _tasks(sheet: _Sheet, statuses: Iterable[TaskStatus], words: WorkbookWords) -> None:
+def _items(sheet: _Sheet, items: Iterable[BulletinItem], words: WorkbookWords) -> None:
+    """Red or yellow: by lead department, worst first, days counted to the issue date."""
+    sheet.header(words.headers["items"])
+    for item in items:
+        a = item.assessment
+        latest = item.latest
+        row = sheet.add(
+            [
+                item.lead.name,
+                item.task.id,
+                item.task.title,
+                item.task.due,
+                words.lights[item.light.value],
+                item.deadline.days_late,
+                a.percent,
+                round(a.expected, 1),
+                round(item.lag, 1),
+                words.separator.join(words.say(r) for r in item.reasons),
+                a.last_report,
+                latest.note if latest is not None and latest.note else None,
+            ]
+        )
+        sheet.paint(row, ITEM_LIGHT_COLUMN, item.light.value, words)
+
+
+def _completed(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
+    sheet.header(words.headers["completed"])
+    for s in view.completed:
+        on = s.assessment.last_report
+        sheet.add(
+            [
+                s.lead.name,
+                s.task.id,
+                s.task.title,
+                s.task.due,
+                on,
+                max((on - s.task.due).days, 0) if on is not None else None,
+            ]
+        )
+
+
+def _silent(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
+    sheet.header(words.headers["silent"])
+    for s in view.silent:
+        sheet.add(
+            [
+                s.department.name,
+                words.separator.join(p.name for p in s.people) or None,
+                len(s.tasks),
+                words.separator.join(t.title for t in s.tasks),
+            ]
+        )
+
+
+def _plain_item(status: TaskStatus) -> BulletinItem:
+    """A task of a view built without items, its reasons as they are."""
+    deadline = Deadline(status.task.due, 0)
+    return BulletinItem(status, deadline, status.reasons, status.assessment.lag)
+
+
+def _tasks(sheet: _Sheet, items: Iterable[BulletinItem], words: WorkbookWords) -> None:
     sheet.header(words.headers["tasks"])
-    for s in statuses:
+    for s in items:
         a = s.assessment
         latest = s.latest
         row = sheet.add(
@@ -212,7 +315,7 @@ def _tasks(sheet: _Sheet, statuses: Iterable[TaskStatus], words: WorkbookWords) 
                 a.percent,
                 round(a.expected, 1),
                 words.lights[s.light.value],
-                words.separator.join(words.say(r) for r in a.reasons),
+                words.separator.join(words.say(r) for r in s.reasons),
                 a.last_report,
                 latest.note if latest is not None and latest.note else None,
             ]

@@ -1,14 +1,20 @@
-"""Building the monthly 督查通报 from the store: lights at month end, ranking, silences."""
+"""Building the monthly 督查通报 from the store: lights at month end, ranking, silences.
+
+The lights and the ranking are those at the end of the month; every word relative to a day
+(overdue by, days left, silent since) is relative to the 通报's own date, the day it is
+issued. :func:`compose_bulletin` is pure: it takes what :func:`read_month` reads.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light, is_done
-from superbot.domain.model import Report, Task
+from superbot.domain.model import BulletinIssue, Campaign, Report, Task
 from superbot.domain.periods import Period, end_of_day, start_of_day
 from superbot.domain.ranking import (
     POINTS,
@@ -18,28 +24,105 @@ from superbot.domain.ranking import (
     rank,
     score_department,
 )
+from superbot.domain.text import Text
 from superbot.service.status import TaskStatus, assess_tasks, load_plan
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import (
     Bulletin,
+    BulletinItem,
     CampaignSummary,
+    Deadline,
+    DepartmentItems,
     DepartmentRank,
+    Escalation,
+    IndicatorGroup,
     IndicatorReading,
+    Letterhead,
     LightCounts,
     Silence,
 )
 
+# A department with more indicators than this without any report gets one line for them.
+UNREPORTED_RUN = 3
+# Reasons worded from the end of the month that the 通报 words from its own date instead.
+_DEADLINE_REASONS = ("light.overdue", "light.due_soon")
 
-def build_bulletin(store: Store, period: Period, issued_on: date) -> Bulletin:
-    plan = load_plan(store)
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """What the store holds about one month, read once."""
+
+    before: Mapping[str, Report]  # latest progress before the month began
+    at_end: Mapping[str, Report]  # latest progress at its end
+    reported: frozenset[str]  # tasks with any report in the month
+    values: Mapping[tuple[str, str], tuple[float, datetime]]  # latest indicator values
+
+
+def read_month(store: Store, plan: ActivePlan, period: Period) -> MonthFacts:
     zone = ZoneInfo(plan.settings.timezone)
-    before = store.latest_progress(start_of_day(period.first, zone) - timedelta(microseconds=1))
-    at_end = store.latest_progress(end_of_day(period.last, zone))
-    reports = store.reports_between(start_of_day(period.first, zone), end_of_day(period.last, zone))
-    statuses = [s for s in assess_tasks(plan, at_end, period.last) if s.task.start <= period.last]
-    reported = {r.task_id for r in reports}
-    open_in_period = {s.task.id for s in statuses if not is_done(before.get(s.task.id))}
+    first, last = start_of_day(period.first, zone), end_of_day(period.last, zone)
+    return MonthFacts(
+        before=store.latest_progress(first - timedelta(microseconds=1)),
+        at_end=store.latest_progress(last),
+        reported=frozenset(r.task_id for r in store.reports_between(first, last)),
+        values=store.latest_values(last),
+    )
+
+
+def issue_of(
+    store: Store,
+    period: Period,
+    on: date,
+    now: datetime,
+    *,
+    record: bool,
+    redate: bool = False,
+) -> BulletinIssue:
+    """The month's 期号 and date. Once issued, a month keeps its number and its date (``on``
+    replaces the date only with ``redate``); the first issue takes the next number of the
+    year of the month covered, stored only when ``record`` (a preview or a dry run is not
+    an issue)."""
+    year = period.first.year
+    issued = store.bulletin_issue(period.key)
+    if issued is not None and not redate:
+        return issued
+    if record:
+        return store.save_bulletin_issue(period.key, year, on, now)
+    if issued is not None:
+        return BulletinIssue(issued.period, issued.year, issued.number, on)
+    return BulletinIssue(period.key, year, store.next_bulletin_number(year), on)
+
+
+def build_bulletin(
+    store: Store,
+    period: Period,
+    issue: BulletinIssue,
+    escalations: Sequence[Escalation] = (),
+) -> Bulletin:
+    plan = load_plan(store)
+    return compose_bulletin(plan, period, issue, read_month(store, plan, period), escalations)
+
+
+def compose_bulletin(
+    plan: ActivePlan,
+    period: Period,
+    issue: BulletinIssue,
+    facts: MonthFacts,
+    escalations: Sequence[Escalation] = (),
+) -> Bulletin:
+    zone = ZoneInfo(plan.settings.timezone)
+    statuses = [
+        s for s in assess_tasks(plan, facts.at_end, period.last) if s.task.start <= period.last
+    ]
+    open_in_period = {s.task.id for s in statuses if not is_done(facts.before.get(s.task.id))}
     completed = [s for s in statuses if s.light is Light.DONE and s.task.id in open_in_period]
+    issued_on = issue.issued_on
+    red = _worst_first(_item(s, issued_on) for s in statuses if s.light is Light.RED)
+    yellow = _worst_first(_item(s, issued_on) for s in statuses if s.light is Light.YELLOW)
+    readings = indicator_readings(statuses, facts.values, zone)
+    silent = silences(plan, statuses, open_in_period, facts.reported)
+    if not plan.settings.rules.name_people_in_bulletin:
+        silent = [Silence(s.department, (), s.tasks) for s in silent]
     return Bulletin(
         plan_name=plan.settings.name,
         period=period,
@@ -51,21 +134,72 @@ def build_bulletin(store: Store, period: Period, issued_on: date) -> Bulletin:
             CampaignSummary(campaign, LightCounts.of(group))
             for campaign, group in _by_campaign(plan, statuses)
         ),
-        ranking=tuple(_ranking(plan, statuses, open_in_period, reported)),
-        red=tuple(s for s in statuses if s.light is Light.RED),
-        yellow=tuple(s for s in statuses if s.light is Light.YELLOW),
+        ranking=tuple(_ranking(plan, statuses, open_in_period, facts.reported)),
+        red=tuple(red),
+        yellow=tuple(yellow),
         completed=tuple(completed),
-        indicators=tuple(
-            indicator_readings(statuses, store.latest_values(end_of_day(period.last, zone)), zone)
-        ),
-        silent=tuple(silences(plan, statuses, open_in_period, reported)),
+        indicators=tuple(readings),
+        silent=tuple(silent),
         statuses=tuple(statuses),
         weights=(TASK_WEIGHT, REPORT_WEIGHT),
         points=dict(POINTS),
+        letterhead=letterhead(plan, issue),
+        red_by_department=tuple(_by_department(red)),
+        yellow_by_department=tuple(_by_department(yellow)),
+        indicator_groups=tuple(indicator_groups(plan, readings)),
+        escalations=tuple(escalations),
+        items=tuple(_item(s, issued_on) for s in statuses),
     )
 
 
-def _by_campaign(plan: ActivePlan, statuses: Sequence[TaskStatus]) -> Iterable[tuple]:  # type: ignore[type-arg]
+def letterhead(plan: ActivePlan, issue: BulletinIssue) -> Letterhead:
+    """tasks.yaml's ``bulletin`` section; the issuer defaults to the coordinators' office."""
+    settings = plan.settings.bulletin
+    offices = [
+        plan.departments[plan.people[p].department_id].name
+        for p in plan.coordinators
+        if p in plan.people and plan.people[p].department_id in plan.departments
+    ]
+    issuer = settings.issuer or (offices[0] if offices else plan.settings.name)
+    return Letterhead(issue, issuer, settings.to, settings.cc, settings.requirements)
+
+
+def _item(status: TaskStatus, issued_on: date) -> BulletinItem:
+    a = status.assessment
+    deadline = Deadline(status.task.due, (issued_on - status.task.due).days)
+    year = issued_on.year
+    said = Text.of("bulletin.deadline", due=deadline.due, late=deadline.days_late, year=year)
+    reasons: list[Text] = []
+    for reason in a.reasons:
+        if reason.key in _DEADLINE_REASONS:
+            if said not in reasons:
+                reasons.insert(0, said)
+        elif reason.key == "light.stale":
+            reasons.append(Text.of("bulletin.silent_since", since=a.last_report, year=year))
+        elif reason.key == "light.done":
+            reasons.append(Text.of("bulletin.done", on=a.last_report, due=deadline.due, year=year))
+        else:
+            reasons.append(reason)
+    return BulletinItem(status, deadline, tuple(reasons), a.lag)
+
+
+def _worst_first(items: Iterable[BulletinItem]) -> list[BulletinItem]:
+    """Longest overdue first, then furthest behind; plan order among equals."""
+    return sorted(items, key=lambda i: (-max(i.deadline.days_late, 0), -i.lag, i.task.due))
+
+
+def _by_department(items: Sequence[BulletinItem]) -> Iterable[DepartmentItems]:
+    """Grouped by lead department, the department with the worst item first."""
+    groups: dict[str, list[BulletinItem]] = {}
+    for item in items:  # already worst first: a department's first item is its worst
+        groups.setdefault(item.lead.id, []).append(item)
+    for group in groups.values():
+        yield DepartmentItems(group[0].lead, tuple(group))
+
+
+def _by_campaign(
+    plan: ActivePlan, statuses: Sequence[TaskStatus]
+) -> Iterable[tuple[Campaign, list[TaskStatus]]]:
     groups: dict[str, list[TaskStatus]] = defaultdict(list)
     for s in statuses:
         groups[s.task.campaign_id].append(s)
@@ -78,7 +212,7 @@ def _ranking(
     plan: ActivePlan,
     statuses: Sequence[TaskStatus],
     open_in_period: set[str],
-    reported: set[str],
+    reported: frozenset[str],
 ) -> list[DepartmentRank]:
     by_lead: dict[str, list[TaskStatus]] = defaultdict(list)
     for s in statuses:
@@ -100,13 +234,16 @@ def _ranking(
         )
         for lead, group in by_lead.items()
     ]
+    ranked = rank(scores)
+    shared = {score.rank for score in ranked if sum(s.rank == score.rank for s in ranked) > 1}
     return [
         DepartmentRank(
             plan.departments[score.department_id],
             score,
             LightCounts.of(by_lead[score.department_id]),
+            tied=score.rank in shared,
         )
-        for score in rank(scores)
+        for score in ranked
     ]
 
 
@@ -131,26 +268,41 @@ def indicator_readings(
     return readings
 
 
+def indicator_groups(
+    plan: ActivePlan, readings: Sequence[IndicatorReading]
+) -> Iterable[IndicatorGroup]:
+    """Per lead department in plan order; more than :data:`UNREPORTED_RUN` indicators without
+    a report are said in one line instead of a row each."""
+    by_lead: dict[str, list[IndicatorReading]] = defaultdict(list)
+    for reading in readings:
+        by_lead[reading.task.lead].append(reading)
+    for department_id, department in plan.departments.items():
+        group = by_lead.get(department_id)
+        if not group:
+            continue
+        missing = tuple(r for r in group if r.value is None)
+        if len(missing) > UNREPORTED_RUN:
+            yield IndicatorGroup(
+                department, tuple(r for r in group if r.value is not None), missing
+            )
+        else:
+            yield IndicatorGroup(department, tuple(group), ())
+
+
 def silences(
     plan: ActivePlan,
     statuses: Sequence[TaskStatus],
     owed: set[str],
-    reported: set[str],
+    reported: Iterable[str],
 ) -> list[Silence]:
     """Departments with tasks that owed a report (open in the period) and got none."""
+    heard = set(reported)
     missing: dict[str, list[Task]] = defaultdict(list)
     for s in statuses:
-        if s.task.id in owed and s.task.id not in reported and s.light is not Light.DONE:
+        if s.task.id in owed and s.task.id not in heard and s.light is not Light.DONE:
             missing[s.task.lead].append(s.task)
     return [
         Silence(department, tuple(plan.owners(department_id)), tuple(missing[department_id]))
         for department_id, department in plan.departments.items()
         if missing.get(department_id)
     ]
-
-
-def reports_by_task(reports: Iterable[Report]) -> dict[str, list[Report]]:
-    grouped: dict[str, list[Report]] = defaultdict(list)
-    for report in reports:
-        grouped[report.task_id].append(report)
-    return grouped

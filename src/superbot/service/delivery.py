@@ -21,7 +21,7 @@ from superbot.domain.periods import (
     start_of_day,
     week_before,
 )
-from superbot.service.bulletin import build_bulletin
+from superbot.service.bulletin import build_bulletin, issue_of
 from superbot.service.digest import build_digest
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.ports import Message, Part, PlanNotice, Renderer
@@ -107,16 +107,17 @@ class Delivery:
         self.reach = reach
 
     def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
-        items = tuple(self.items(round_, now))
+        items = tuple(self.items(round_, now, record=not dry_run))
         added = 0 if dry_run else self.outbox.enqueue(items, now)
         return Enqueued(round_, items, added)
 
-    def items(self, round_: Round, now: datetime) -> Iterable[NewItem]:
+    def items(self, round_: Round, now: datetime, *, record: bool = True) -> Iterable[NewItem]:
+        """``record``: a 通报 sent takes its 期号 for good; a dry run only shows it."""
         plan = load_plan(self.store)
         if round_.kind is ScheduleKind.REMINDER:
             yield from self._reminders(plan, round_)
         elif round_.kind is ScheduleKind.BULLETIN:
-            yield from self._bulletin(plan, round_)
+            yield from self._bulletin(plan, round_, now, record)
         else:
             yield from self._digest(plan, round_)
 
@@ -130,8 +131,11 @@ class Delivery:
                 partial(self.renderer.reminder, view),
             )
 
-    def _bulletin(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
-        view = build_bulletin(self.store, round_.period, round_.as_of)
+    def _bulletin(
+        self, plan: ActivePlan, round_: Round, now: datetime, record: bool
+    ) -> Iterable[NewItem]:
+        issue = issue_of(self.store, round_.period, round_.as_of, now, record=record)
+        view = build_bulletin(self.store, round_.period, issue)
         parts = cache(partial(self.renderer.bulletin, view))  # rendered once per channel
         leads = {s.task.lead for s in view.statuses}
         people = [

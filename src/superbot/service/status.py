@@ -13,6 +13,7 @@ from superbot.domain.lights import Assessment, Light, assess
 from superbot.domain.model import Campaign, Department, PlanSettings, Report, Task
 from superbot.domain.periods import end_of_day
 from superbot.domain.suggest import closest
+from superbot.domain.text import Text
 from superbot.service.errors import NotSynced, ServiceError
 from superbot.service.store import ActivePlan, Store
 
@@ -29,6 +30,10 @@ class TaskStatus:
     @property
     def light(self) -> Light:
         return self.assessment.light
+
+    @property
+    def reasons(self) -> tuple[Text, ...]:
+        return self.assessment.reasons
 
 
 @lru_cache(maxsize=16)

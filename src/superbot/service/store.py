@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from superbot.domain.model import (
+    BulletinIssue,
     Campaign,
     Department,
     Person,
@@ -97,6 +98,17 @@ class Store(Protocol):
     def add_report(self, report: Report, source_ref: str | None = None) -> Report: ...
 
     def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]: ...
+
+    def bulletin_issue(self, period: str) -> BulletinIssue | None: ...
+
+    def next_bulletin_number(self, year: int) -> int: ...
+
+    def save_bulletin_issue(
+        self, period: str, year: int, issued_on: date, now: datetime
+    ) -> BulletinIssue:
+        """The month's issue: numbered next in ``year`` the first time, its number kept (and
+        its date set to ``issued_on``) after that."""
+        ...
 
     def watermark(self, kind: str) -> datetime | None: ...
 

@@ -13,7 +13,7 @@ from superbot.domain.model import Campaign, Department, Person
 from superbot.domain.periods import Period, local_day, month_of, start_of_day
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
-from superbot.service.bulletin import build_bulletin, silences
+from superbot.service.bulletin import build_bulletin, issue_of, silences
 from superbot.service.conversation import NotBound
 from superbot.service.delivery import Delivery
 from superbot.service.digest import silent_since
@@ -168,7 +168,9 @@ class Supervision:
         _coordinator(plan, user_id)
         today = _today(plan, now)
         month = month_of(today)
-        return build_bulletin(self.store, Period(month.key, month.first, today), today)
+        so_far = Period(month.key, month.first, today)
+        issue = issue_of(self.store, so_far, today, now, record=False)
+        return build_bulletin(self.store, so_far, issue)
 
     async def reload(self, user_id: int, now: datetime) -> Reloaded:
         plan = load_plan(self.store)

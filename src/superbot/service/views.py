@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from superbot.domain.lights import Light
-from superbot.domain.model import Campaign, Department, Indicator, Person, Report, Rules, Task
+from superbot.domain.lights import Assessment, Light
+from superbot.domain.model import (
+    BulletinIssue,
+    Campaign,
+    Department,
+    Indicator,
+    Person,
+    Report,
+    Rules,
+    Task,
+)
 from superbot.domain.periods import Period
 from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
+from superbot.domain.text import Text
 from superbot.service.status import TaskStatus
 
 
@@ -51,6 +61,7 @@ class DepartmentRank:
     department: Department
     score: Score
     counts: LightCounts
+    tied: bool = False  # another department has the same score (并列)
 
 
 @dataclass(frozen=True)
@@ -78,23 +89,115 @@ class Silence:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A due date seen from the day a document is dated, not from the end of its month."""
+
+    due: date
+    days_late: int  # > 0 overdue by that many days, 0 due that day, < 0 days still to go
+
+
+@dataclass(frozen=True)
+class BulletinItem:
+    """A task as the 通报 lists it. ``reasons`` say nothing relative to the month's end: the
+    deadline is worded from the 通报's own date (9月30日截止（已逾期 8 天）)."""
+
+    status: TaskStatus
+    deadline: Deadline
+    reasons: tuple[Text, ...]
+    lag: float  # percentage points behind the expected progress at the month's end
+
+    @property
+    def task(self) -> Task:
+        return self.status.task
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.status.campaign
+
+    @property
+    def lead(self) -> Department:
+        return self.status.lead
+
+    @property
+    def support(self) -> tuple[Department, ...]:
+        return self.status.support
+
+    @property
+    def latest(self) -> Report | None:
+        return self.status.latest
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.status.assessment
+
+    @property
+    def light(self) -> Light:
+        return self.status.light
+
+
+@dataclass(frozen=True)
+class DepartmentItems:
+    """One lead department's entries in a list of the 通报, worst first."""
+
+    department: Department
+    items: tuple[BulletinItem, ...]
+
+
+@dataclass(frozen=True)
+class IndicatorGroup:
+    """One lead department's indicators: a long run without any report is one line."""
+
+    department: Department
+    readings: tuple[IndicatorReading, ...]  # listed one by one
+    unreported: tuple[IndicatorReading, ...]  # said together: "5 项指标未报送"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A task under 督办: the escalation ladder (a later change) fills these; the 通报 has a
+    督办事项 section only when there are some."""
+
+    item: BulletinItem
+    step: str  # the ladder's rung, worded by the templates
+    since: date
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The 公文 parts of the 通报: who issues it, its 期号, to whom it goes."""
+
+    issue: BulletinIssue
+    issuer: str
+    to: tuple[str, ...]  # 主送
+    cc: tuple[str, ...]  # 抄送
+    requirements: tuple[str, ...]  # 下步工作要求, paragraphs; empty: the template's own words
+
+
+@dataclass(frozen=True)
 class Bulletin:
     plan_name: str
     period: Period  # the month covered
     as_of: date  # lights are those at the end of the month
-    issued_on: date
+    issued_on: date  # the 通报's own date: every relative word is relative to it
     rules: Rules
     counts: LightCounts
     campaigns: tuple[CampaignSummary, ...]
     ranking: tuple[DepartmentRank, ...]
-    red: tuple[TaskStatus, ...]
-    yellow: tuple[TaskStatus, ...]
+    red: tuple[BulletinItem, ...]  # worst first
+    yellow: tuple[BulletinItem, ...]  # worst first
     completed: tuple[TaskStatus, ...]  # done within the month
     indicators: tuple[IndicatorReading, ...]
-    silent: tuple[Silence, ...]
+    silent: tuple[Silence, ...]  # people only when rules.name_people_in_bulletin
     statuses: tuple[TaskStatus, ...]  # every task in scope, for the full table
     weights: tuple[float, float] = (TASK_WEIGHT, REPORT_WEIGHT)
     points: Mapping[str, int] = field(default_factory=lambda: dict(POINTS))
+    letterhead: Letterhead | None = None  # None: a preview that is not issued
+    red_by_department: tuple[DepartmentItems, ...] = ()
+    yellow_by_department: tuple[DepartmentItems, ...] = ()
+    indicator_groups: tuple[IndicatorGroup, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    items: tuple[BulletinItem, ...] = ()  # every task in scope, worded from the issue date
 
 
 @dataclass(frozen=True)

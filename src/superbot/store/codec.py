@@ -8,6 +8,7 @@ from typing import Any
 from superbot.domain.calendar import CalendarSpec, Holidays
 from superbot.domain.model import (
     Broadcast,
+    BulletinSettings,
     PlanSettings,
     RobotKind,
     Rules,
@@ -32,6 +33,7 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
             "yellow_lag": settings.rules.yellow_lag,
             "red_lag": settings.rules.red_lag,
             "stale_days": settings.rules.stale_days,
+            "name_people_in_bulletin": settings.rules.name_people_in_bulletin,
         },
         "schedules": {kind.value: expr for kind, expr in settings.schedules.items()},
         "coordinators": list(settings.coordinators),
@@ -43,12 +45,19 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
                 for w in settings.broadcast.webhooks
             ],
         },
+        "bulletin": {
+            "issuer": settings.bulletin.issuer,
+            "to": list(settings.bulletin.to),
+            "cc": list(settings.bulletin.cc),
+            "requirements": list(settings.bulletin.requirements),
+        },
     }
 
 
 def settings_from_json(data: dict[str, Any]) -> PlanSettings:
     calendar = data["calendar"]
     broadcast = data["broadcast"]
+    bulletin = data.get("bulletin") or {}  # absent in settings synced before it existed
     return PlanSettings(
         name=data["name"],
         timezone=data["timezone"],
@@ -69,5 +78,11 @@ def settings_from_json(data: dict[str, Any]) -> PlanSettings:
                 Webhook(RobotKind(w["kind"]), w["url_env"], w.get("secret_env"))
                 for w in broadcast["webhooks"]
             ),
+        ),
+        bulletin=BulletinSettings(
+            bulletin.get("issuer"),
+            tuple(bulletin.get("to", ())),
+            tuple(bulletin.get("cc", ())),
+            tuple(bulletin.get("requirements", ())),
         ),
     )

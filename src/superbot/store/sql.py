@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from superbot.domain.model import (
+    BulletinIssue,
     Campaign,
     Department,
     Indicator,
@@ -25,6 +27,7 @@ from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
 from superbot.store.codec import settings_from_json, settings_to_json
 from superbot.store.db import SqlRepository
 from superbot.store.tables import (
+    BulletinIssueRow,
     CampaignRow,
     DepartmentRow,
     IndicatorRow,
@@ -343,6 +346,46 @@ class SqlStore(SqlRepository):
             rows = s.execute(query).all()
         return {(task, indicator): (value, at) for task, indicator, value, at in rows}
 
+    # -- the 通报's issue numbers -------------------------------------------------------------
+
+    def bulletin_issue(self, period: str) -> BulletinIssue | None:
+        with self.session() as s:
+            row = s.get(BulletinIssueRow, period)
+            return _issue(row) if row else None
+
+    def next_bulletin_number(self, year: int) -> int:
+        with self.session() as s:
+            return self._next_number(s, year)
+
+    def save_bulletin_issue(
+        self, period: str, year: int, issued_on: date, now: datetime
+    ) -> BulletinIssue:
+        for _ in range(5):  # another instance may take the same number at the same moment
+            try:
+                with self.session() as s:
+                    row = s.get(BulletinIssueRow, period)
+                    if row is None:
+                        number = self._next_number(s, year)
+                        row = BulletinIssueRow(
+                            period=period,
+                            year=year,
+                            number=number,
+                            issued_on=issued_on,
+                            created_at=now,
+                        )
+                    row.issued_on = issued_on
+                    s.add(row)
+                    s.flush()
+                    return _issue(row)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"could not number the bulletin of {period}")
+
+    @staticmethod
+    def _next_number(s: Session, year: int) -> int:
+        query = select(func.max(BulletinIssueRow.number)).where(col(BulletinIssueRow.year) == year)
+        return int(s.execute(query).scalar() or 0) + 1
+
     # -- the scheduler's memory ------------------------------------------------------------
 
     def watermark(self, kind: str) -> datetime | None:
@@ -377,6 +420,10 @@ class SqlStore(SqlRepository):
             )
             for r in rows
         ]
+
+
+def _issue(row: BulletinIssueRow) -> BulletinIssue:
+    return BulletinIssue(row.period, row.year, row.number, row.issued_on)
 
 
 def _department(row: DepartmentRow) -> Department:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -268,3 +269,16 @@ class ChatStateRow(SQLModel, table=True):
     report_id: int | None = None
     message_id: int | None = _big()
     expires_at: datetime = _time(nullable=False)
+
+
+class BulletinIssueRow(SQLModel, table=True):
+    """The 期号 a month's 督查通报 was issued under: a re-rendered month keeps its number."""
+
+    __tablename__ = "bulletin_issue"
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_bulletin_issue_number"),)
+
+    period: str = Field(primary_key=True, max_length=32)  # the month covered, 2022-09
+    year: int
+    number: int
+    issued_on: date
+    created_at: datetime = _time(nullable=False)
