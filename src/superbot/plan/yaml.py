@@ -556,14 +556,19 @@ class Document:
         if found is not None:
             return found
         entries = Entries(node)
-        pairs = entries.pairs
+        pairs, values = entries.pairs, entries.values
         merges: list[Node] = []
-        for key, value in node.value:
+        for key, value in node.value:  # the hot loop of a large plan: is_null and add inlined
             name = key.value if key.__class__ is ScalarNode else self.snippet(key)
             if name == MERGE and key.tag == IMPLICIT and not key.style:
                 merges.append(value)
             elif name not in pairs:
-                entries.add(name, key, value)
+                pairs[name] = (key, value)
+                tag = value.tag
+                if tag == IMPLICIT:
+                    values[name] = None if not value.style and value.value in NULLS else value
+                else:
+                    values[name] = None if tag == NULL else value
             else:
                 line, col = position(key)
                 first_line = pairs[name][0].start_mark.line + 1
