@@ -73,9 +73,11 @@ class PlanFile:
     one whole watch interval, so that a half-saved file is never applied (or reported)."""
 
     path: Path
-    fingerprint: tuple[int, int] | None = None  # (mtime_ns, size) of the version last read
+    # (mtime, ctime, size, inode) of the version last read: a save that keeps the size within
+    # one tick of a coarse clock still changes the ctime, a save by rename the inode.
+    fingerprint: tuple[int, int, int, int] | None = None
     sha256: str | None = None  # of the version last read ("" when it could not be read)
-    settling: tuple[int, int] | None = None
+    settling: tuple[int, int, int, int] | None = None
     missing: bool = False
 
     def look(self) -> Look:
@@ -87,7 +89,7 @@ class PlanFile:
             self.missing, self.fingerprint, self.settling = True, None, None
             return Look.MISSING
         self.missing = False
-        fingerprint = (stat.st_mtime_ns, stat.st_size)
+        fingerprint = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         if fingerprint == self.fingerprint:
             return Look.UNCHANGED
         if fingerprint != self.settling:
