@@ -40,7 +40,7 @@ from tests.mail.conftest import NOW, OFFICE, Clock, FixedRuntime, no_sleep  # no
 from superbot.channels.mail_reader import read_mail  # noqa: E402
 from superbot.config import Config  # noqa: E402
 from superbot.domain.model import ScheduleKind  # noqa: E402
-from superbot.plan.load import load_plan  # noqa: E402
+from superbot.plan.load import read_plan_file  # noqa: E402
 from superbot.service.delivery import round_for  # noqa: E402
 from superbot.service.sync import sync  # noqa: E402
 from superbot.store.db import make_engine, migrate  # noqa: E402
@@ -54,7 +54,7 @@ def seeded(folder: Path) -> Path:
     path = folder / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = load_plan(ROOT / "tasks.yaml")
+    loaded = read_plan_file(ROOT / "tasks.yaml")
     assert loaded.plan is not None
     sync(
         SqlStore(engine), loaded.plan, now=NOW, source="bench", sha256=loaded.sha256, dry_run=False

@@ -29,7 +29,7 @@ from superbot.bot.reload import TasksFileReload
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.model import Account, Report, ScheduleKind
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.scheduler import PlanFile, Runner
 from superbot.service.delivery import round_for
 from superbot.service.supervision import Supervision
@@ -209,7 +209,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = load_plan(SHIPPED_TASKS)
+    loaded = read_plan_file(SHIPPED_TASKS)
     assert loaded.plan is not None
     sync(
         SqlStore(engine),
@@ -298,7 +298,7 @@ async def world(
         say=runtime.say,
         clock=clock,
     )
-    runner.plan_file.changed()  # the file as synced above
+    runner.reload_plan()  # the file as synced above: read once, nothing to apply
     application = build_application(
         token=server.token,
         api_root=server.url,

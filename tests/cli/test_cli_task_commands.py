@@ -13,10 +13,10 @@ import pytest
 from superbot.cli import main
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 
 SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
-PLAN = load_plan(SHIPPED).plan
+PLAN = read_plan_file(SHIPPED).plan
 assert PLAN is not None
 JSON_FIELDS = {
     "id",

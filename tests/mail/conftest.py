@@ -27,7 +27,7 @@ from superbot.channels.smtp_inbound import InboundSmtp
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.model import Report, ScheduleKind
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.service.delivery import round_for
 from superbot.service.mail import Handled
 from superbot.service.sync import sync
@@ -68,7 +68,7 @@ def mail_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("mailseed") / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = load_plan(SHIPPED_TASKS)
+    loaded = read_plan_file(SHIPPED_TASKS)
     assert loaded.plan is not None
     sync(
         SqlStore(engine),

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import SHIPPED_TASKS
 
 from superbot.domain.model import Account, Report
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.service.conversation import ChatStep
 from superbot.service.mail import RefusedMail
 from superbot.service.sync import sync
@@ -26,7 +26,7 @@ NOW = datetime(2022, 6, 22, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def synced(store: SqlStore) -> SqlStore:
-    loaded = load_plan(SHIPPED_TASKS)
+    loaded = read_plan_file(SHIPPED_TASKS)
     assert loaded.plan is not None
     sync(store, loaded.plan, now=NOW, source="tasks.yaml", sha256=loaded.sha256, dry_run=False)
     return store
@@ -61,7 +61,7 @@ def test_the_plan_gives_email_accounts_and_invites_bind_any_channel(synced: SqlS
 
 
 def test_a_changed_email_in_tasks_yaml_moves_the_plan_account(synced: SqlStore) -> None:
-    loaded = load_plan(SHIPPED_TASKS)
+    loaded = read_plan_file(SHIPPED_TASKS)
     assert loaded.plan is not None
     people = tuple(
         dataclasses.replace(p, email="li.minghui@example.gov.cn") if p.id == "limh" else p

@@ -61,4 +61,4 @@ async def reload(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.supervision.reload(sender(user), found.clock()))
+    await answer(update, context, await found.supervision.reload(sender(user), found.clock()))

@@ -117,8 +117,11 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class PlanNotice:
-    """tasks.yaml changed while running: either applied, or refused with its problems."""
+    """tasks.yaml changed while running: applied (with the changes), refused with its
+    problems, or held back because it would archive many tasks at once."""
 
     path: str
-    lines: tuple[str, ...]  # rendered ``PATH:LINE:COL: message`` lines, or the diff
+    lines: tuple[str, ...]  # rendered ``PATH:LINE:COL: message`` lines, or the changes
     applied: bool
+    recovered: bool = False  # applied after the coordinators were told it was broken
+    held: int = 0  # not applied: it would archive this many tasks (``lines`` lists them)

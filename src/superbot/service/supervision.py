@@ -77,7 +77,7 @@ class Reloaded:
 
 
 class PlanReloader(Protocol):
-    def __call__(self, now: datetime) -> Reloaded: ...
+    async def __call__(self, now: datetime) -> Reloaded: ...
 
 
 class Supervision:
@@ -172,12 +172,12 @@ class Supervision:
         issue = issue_of(self.store, so_far, today, now, record=False)
         return build_bulletin(self.store, so_far, issue)
 
-    def reload(self, sender: Account, now: datetime) -> Reloaded:
+    async def reload(self, sender: Account, now: datetime) -> Reloaded:
         plan = load_plan(self.store)
         _coordinator(plan, sender)
         if self.reloader is None:
             raise ServiceError("conversation.no_reload")
-        return self.reloader(now)
+        return await self.reloader(now)
 
     def _silences(self, plan: ActivePlan, today: date, now: datetime) -> tuple[date, list[Silence]]:
         zone = ZoneInfo(plan.settings.timezone)
