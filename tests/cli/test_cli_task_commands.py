@@ -514,7 +514,7 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "bulletin、check、invite、report、run、schedule、send、status、sync",
+            "bulletin、check、form、import、invite、report、run、schedule、send、status、sync",
             id="unknown-command",
         ),
         pytest.param(

@@ -153,7 +153,7 @@ def active(plan: Plan) -> ActivePlan:
         campaigns={c.id: c for c in plan.campaigns},
         tasks=list(plan.tasks),
         coordinators=plan.settings.coordinators,
-        telegram={p.id: p.telegram for p in plan.people if p.telegram is not None},
+        accounts={p.id: p.accounts for p in plan.people},
     )
 
 

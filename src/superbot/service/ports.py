@@ -6,6 +6,7 @@ Adapters live outside ``service/``: ``channels/`` implements :class:`Channel`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,12 +40,16 @@ class Message:
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of inline buttons (Telegram only)
-    reply_to: int | None = None  # Telegram message id this one answers
+    # The message this one answers, as its channel referred to it (a Telegram message id, an
+    # email's Message-ID): the channel threads the answer under it.
+    reply_to: str | None = None
+    reply_address: str | None = None  # where replies should go (an email's Reply-To)
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the channel tells us about a delivered message (e.g. Telegram's message_id)."""
+    """What the channel tells us about a delivered message (Telegram's message_id, an
+    email's Message-ID): the channel's ``on_sent`` hook remembers it for replies."""
 
     ref: str | None = None
 
@@ -84,7 +89,8 @@ class Pace:
     """A channel's sending limits, per recipient and for the whole channel."""
 
     per_recipient: Rate | None = None
-    per_group: Rate | None = None  # Telegram group chats (negative chat ids)
+    per_group: Rate | None = None  # to each recipient that ``group`` says is a group
+    group: Callable[[str], bool] | None = None  # the channel's own rule
     overall: Rate | None = None
 
 

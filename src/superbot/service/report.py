@@ -36,8 +36,11 @@ class Recorded:
     status: TaskStatus  # the task's light right after the report
 
 
-def record_report(store: Store, request: ReportRequest, *, now: datetime) -> Recorded:
-    plan = load_plan(store)
+def record_report(
+    store: Store, request: ReportRequest, *, now: datetime, plan: ActivePlan | None = None
+) -> Recorded:
+    """Validate and store; ``plan``, when the caller has just loaded it, is not read again."""
+    plan = plan or load_plan(store)
     report = validated_report(store, plan, request, now)
     saved = store.add_report(report, source_ref=request.source_ref)
     zone_day = local_day(max(saved.at, now), _zone(plan))

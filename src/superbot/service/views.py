@@ -20,6 +20,7 @@ from superbot.domain.model import (
 from superbot.domain.periods import Period
 from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
 from superbot.domain.text import Text
+from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.status import TaskStatus
 
 
@@ -208,6 +209,7 @@ class ReminderView:
     as_of: date
     tasks: tuple[TaskStatus, ...]  # open tasks the department leads, red first
     coordinators: tuple[Person, ...]
+    reply: ReplyWay | None = None  # by email: how to answer it (token, addresses)
 
 
 @dataclass(frozen=True)
@@ -245,3 +247,4 @@ class DigestView:
     upcoming: tuple[TaskStatus, ...]  # open, due within the next two weeks
     failed: tuple[FailedDelivery, ...]
     plan_changes: tuple[str, ...] = ()  # sources of tasks.yaml syncs in the week
+    refused: tuple[RefusedMail, ...] = ()  # mails that recorded nothing, and why
