@@ -131,6 +131,7 @@ class Runtime:
             telegram=self.config.telegram_token is not None,
             email=self.config.smtp_url is not None,
             environ=dict(self.config.environ or {}),
+            apps=frozenset(self.config.apps),
         )
 
     @cached_property
