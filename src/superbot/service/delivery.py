@@ -277,7 +277,7 @@ class Delivery:
                 person.id,
                 Message(subject="", body=""),
                 person_id=person.id,
-                failed_reason="no channel reaches this person (not bound on any configured channel)",
+                failed_reason="not bound on any channel superbot is configured for",
             )
             return
         for channel, recipient in routes:

@@ -128,8 +128,8 @@ class SqlStore(SqlRepository):
 
     @staticmethod
     def _plan_accounts(s: Session, people: tuple[Person, ...], now: datetime) -> None:
-        """tasks.yaml's accounts (``telegram:``, ``email:``, ``dingtalk:`` …) as the file says them now;
-        accounts bound with an invite stay."""
+        """tasks.yaml's accounts (``telegram:``, ``email:``, ``dingtalk:`` …) as the file says
+        them now; accounts bound with an invite stay."""
         wanted = {(a.channel, a.id, p.id) for p in people for a in p.accounts}
         rows = s.scalars(select(AccountRow).where(col(AccountRow.origin) == "plan")).all()
         have = {(r.channel, r.id, r.person_id): r for r in rows}
