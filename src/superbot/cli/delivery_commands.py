@@ -74,6 +74,8 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
     try:
         return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT)
     finally:
+        for app in apps.values():
+            await app.drain()  # answers and card updates under way
         await runtime.aclose()
 
 
@@ -169,7 +171,7 @@ def bulletin(
     "webhook_url",
     default=None,
     metavar="URL",
-    help="用 webhook 接收 Telegram 消息（HTTPS 地址，由反向代理转到 SUPERBOT_WEBHOOK_LISTEN）；"
+    help="用 webhook 接收 Telegram 消息（HTTPS 地址，由反向代理转到 SUPERBOT_HTTP 的 /telegram）；"
     "默认长轮询",
 )
 @click.pass_obj
@@ -213,7 +215,11 @@ async def _run(
     webhook = None
     if application is not None and webhook_url:
         secret = runtime.config.webhook_secret or secrets.token_urlsafe(32)
-        webhook = Webhook(webhook_url, secret, runtime.config.webhook_listen)
+        webhook = Webhook(webhook_url, secret)
+    apps = runtime.chat_apps(supervision, dispatcher.dispatch)
+    inbound = runtime.inbound(apps, application, webhook)
+    if inbound.server is not None:
+        await inbound.server.start()  # listening before run says it is
     intake = runtime.mail_intake(dispatcher.dispatch)
     inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
     if listener is not None:
@@ -231,12 +237,25 @@ async def _run(
             "cli/run_bot.txt",
             bot=application is not None,
             webhook=webhook,
+            listen=runtime.config.http_address,
             generated_secret=webhook is not None and not runtime.config.webhook_secret,
+        )
+    )
+    runtime.echo(
+        runtime.render(
+            "cli/run_http.txt",
+            config=runtime.config,
+            server=inbound.server,
+            apps=sorted(apps),
         )
     )
     tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
     if application is not None:
         tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
+    if inbound.server is not None:
+        tasks.append(asyncio.create_task(inbound.server.run(stop), name="http"))
+    for number, stream in enumerate(inbound.streams):
+        tasks.append(asyncio.create_task(stream.run(stop), name=f"stream {number}"))
     if inbox is not None:
         tasks.append(asyncio.create_task(inbox.run(stop), name="imap"))
     if listener is not None:
@@ -246,6 +265,8 @@ async def _run(
         stop.set()  # one part ended (stopped, or failed): stop the other too
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
+        for app in apps.values():
+            await app.drain()  # answers and card updates under way
         await runtime.aclose()
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures:
