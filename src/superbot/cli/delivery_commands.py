@@ -74,8 +74,6 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
     try:
         return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT)
     finally:
-        for app in apps.values():
-            await app.drain()  # answers and card updates under way
         await runtime.aclose()
 
 
