@@ -293,7 +293,9 @@ class Conversation:
             outcome = self.text(sender, message_ref, text, reply_to=None, edited=False, now=now)
             return (outcome,) if outcome is not None else ()
         if not named:
-            choices = self._choices(plan, who, now)
+            # "Their one open task": the one they lead, or else the one they support.
+            listing = self._task_list(plan, who, now)
+            choices = listing.led or listing.supported
             if len(choices) != 1:
                 return (Hint(who, "name_task"),)
             named = lines_by_task(text, names, only=choices[0].task.id)

@@ -1,0 +1,114 @@
+"""The same conversations as on Telegram, on 钉钉, 企业微信 and 飞书 alike: the monthly reminder
+as cards, a button and a typed note, free text, binding, rights, coordinators' commands, and a
+platform delivering the same callback twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.chat.conftest import LIMH, STRANGER, WANGLI, ZHANGJH, ChatWorld
+
+
+async def test_a_reminder_card_a_button_a_note_and_the_new_light(chat: ChatWorld) -> None:
+    chat.bind(LIMH)
+    await chat.send_reminders()
+
+    [head] = chat.fake.texts(LIMH)
+    assert "进度报送提醒" in head
+    assert "李明辉，您好！" in head
+    card = chat.fake.card_about(LIMH, "zcq8-1")
+    assert "高新技术产业投资攻坚" in card.title
+    assert "zcq8-1" in card.text
+    assert [label for label, _ in card.buttons] == [
+        "30%",
+        "60%",
+        "90%",
+        "✅ 已完成",
+        "⛔ 受阻",
+        "📝 补充说明",
+    ]
+    assert "进度 0%" in card.text
+
+    [recorded] = await chat.presses(LIMH, card, "60%")
+    assert "已记录" in recorded
+    assert "进度 60%" in recorded
+    await chat.fake.await_for(lambda f: card.updates, what="the card updated")
+    assert "进度 60%" in card.shown.text
+    assert card.shown.title.startswith("🟢")  # 60% on 22 June is ahead of the calendar
+    assert next(label for label, _ in card.shown.buttons) == "30%"  # it can be pressed again
+
+    [noted] = await chat.says(LIMH, "设备已招标")
+    assert "已补充说明" in noted
+    assert "设备已招标" in noted
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(60, "设备已招标")]
+
+
+async def test_free_text_names_the_task_or_needs_no_name_with_one_task(chat: ChatWorld) -> None:
+    chat.bind(LIMH)
+    chat.bind(ZHANGJH)
+    [recorded] = await chat.says(LIMH, "45% 项目入库 12 个")  # 李明辉 leads one open task
+    assert "已记录" in recorded
+    assert "进度 45%" in recorded
+    [which] = await chat.says(ZHANGJH, "60%")  # 张建华 leads twelve
+    assert "请写明是哪一项" in which
+    [named] = await chat.says(ZHANGJH, "zcq8-2 30% 已完成选址")
+    assert "进度 30%" in named
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(45, "项目入库 12 个")]
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-2")] == [(30, "已完成选址")]
+
+
+async def test_an_unbound_person_learns_nothing_and_binds_with_a_code(chat: ChatWorld) -> None:
+    [refused] = await chat.says(STRANGER, "zcq8-1 完成")
+    assert "还没有绑定" in refused
+    assert "zcq8-1" not in refused
+    assert "高新技术" not in refused
+    assert chat.reports("zcq8-1") == []
+
+    [welcome] = await chat.says(STRANGER, f"绑定 {chat.invite('limh')}")
+    assert "绑定成功" in welcome
+    assert "李明辉，您好！" in welcome
+    [recorded] = await chat.says(STRANGER, "zcq8-1 完成 已竣工验收")
+    assert "已记录" in recorded
+
+
+async def test_a_support_department_adds_notes_but_cannot_report_progress(chat: ChatWorld) -> None:
+    chat.bind(ZHANGJH)  # 高新科 supports zcq8-1, led by 区发改局
+    [refused] = await chat.says(ZHANGJH, "zcq8-1 完成")
+    assert "配合" in refused or "牵头" in refused
+    assert chat.reports("zcq8-1") == []
+    [noted] = await chat.says(ZHANGJH, "zcq8-1 已配合完成项目申报材料审核")
+    assert "已记录" in noted
+    [(report,)] = [chat.reports("zcq8-1")]
+    assert (report.percent, report.note) == (None, "已配合完成项目申报材料审核")
+
+
+async def test_coordinators_use_the_bots_commands_as_text(chat: ChatWorld) -> None:
+    chat.bind(WANGLI)
+    status = "\n".join(await chat.says(WANGLI, "/status"))  # in pieces the platform takes
+    assert status.startswith("📊 任务总览")
+    assert "🔴" in status
+    overdue = "\n".join(await chat.says(WANGLI, "/overdue"))
+    assert "逾期" in overdue
+    chat.bind(LIMH)
+    [refused] = await chat.says(LIMH, "/status")
+    assert "督查科" in refused
+    help_ = "\n".join(await chat.says(LIMH, "/help"))
+    assert "zcq8-1 60% 设备已招标" in help_
+    assert "直接回复" not in help_  # no "reply to the message" where messages cannot be replied to
+
+
+async def test_a_callback_delivered_twice_records_and_answers_once(chat: ChatWorld) -> None:
+    chat.bind(LIMH)
+    await chat.send_reminders()
+    card = chat.fake.card_about(LIMH, "zcq8-1")
+    await chat.presses(LIMH, card, "90%")
+    again = await asyncio.to_thread(chat.fake.redeliver)
+    assert again.status == 200
+    await chat.says(LIMH, "设备已安装")
+    texts_before = len(chat.fake.texts(LIMH))
+    again = await asyncio.to_thread(chat.fake.redeliver)
+    assert again.status == 200
+    await chat.app.drain()
+    await chat.says(LIMH, "/tasks")  # answered after anything the redelivery would have said
+    assert len(chat.fake.texts(LIMH)) == texts_before + 1
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(90, "设备已安装")]
