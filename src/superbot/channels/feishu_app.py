@@ -15,7 +15,7 @@ from typing import Any
 from superbot.channels.app import AppChannel, TokenExpired, retry_after
 from superbot.service.ports import ChannelError, Message, Pace, Rate, Receipt
 
-TOKEN_CODES = frozenset({99991661, 99991663, 99991664, 99991668})
+TOKEN_CODES = frozenset({99991661, 99991663, 99991664, 99991668, 99991677})
 BUSY_CODES = frozenset({99991400, 230020, 11232, 1000004})  # frequency limits; system busy
 # The app id or secret is wrong, or the app lacks a permission (an admin grants it).
 SETTINGS_CODES = frozenset({10003, 10014, 99991672, 99991679, 99991401})

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, partial
 
 from superbot.domain.crontab import Crontab, Schedule
-from superbot.domain.model import Account, Person, ScheduleKind, Webhook
+from superbot.domain.model import PERSONAL_CHANNELS, Account, Person, ScheduleKind, Webhook
 from superbot.domain.periods import (
     Period,
     end_of_day,
@@ -47,8 +47,8 @@ class Round:
 
 
 def round_for(kind: ScheduleKind, as_of: date) -> Round:
-    """DESIGN.md: reminders are the month of ``as_of``, the 通报 the month before it, the
-    digest the seven days before it."""
+    """Reminders are the month of ``as_of``, the 通报 the month before it (the 1 July run
+    covers June), the digest the seven days before it."""
     period = {
         ScheduleKind.REMINDER: month_of,
         ScheduleKind.BULLETIN: previous_month,
@@ -89,7 +89,8 @@ class Reach:
         if person.email:
             bound["email"] = person.email
         usable = {"telegram": self.telegram, "email": self.email}
-        for channel in (*person.channels, *order):
+        # Channels the orders leave out come last: a person bound only there is still reached.
+        for channel in dict.fromkeys((*person.channels, *order, *PERSONAL_CHANNELS)):
             if channel in bound and usable.get(channel, channel in self.apps):
                 name = channel if channel in usable else app_channel(channel)
                 return [(name, bound[channel])]
