@@ -87,6 +87,13 @@ async def test_coordinators_use_the_bots_commands_as_text(chat: ChatWorld) -> No
     status = "\n".join(await chat.says(WANGLI, "/status"))  # in pieces the platform takes
     assert status.startswith("📊 任务总览")
     assert "🔴" in status
+    before = len(chat.fake.to(WANGLI))
+    await asyncio.to_thread(chat.fake.user_sends, WANGLI, "/bulletin")
+    await chat.app.drain()
+    [bulletin] = chat.fake.to(WANGLI)[before:]
+    assert bulletin.kind == "markdown"  # the robot's 通报, to the coordinator alone
+    assert "督查通报" in bulletin.title + bulletin.text
+    assert "红灯" in bulletin.text
     overdue = "\n".join(await chat.says(WANGLI, "/overdue"))
     assert "逾期" in overdue
     chat.bind(LIMH)
