@@ -49,19 +49,21 @@ ZHANGJH = "zhangjh01"  # 张建华, 高新科: leads zcq8-2 …; supports zcq8-1
 WANGLI = "wangli01"  # 王丽, 督查科: coordinator
 STRANGER = "stranger01"
 PEOPLE = {LIMH: "limh", ZHANGJH: "zhangjh", WANGLI: "wangli"}
-PLATFORMS = ("wecom", "dingtalk", "dingtalk-stream", "feishu")
+PLATFORMS = ("wecom", "dingtalk", "dingtalk-stream", "feishu", "feishu-long")
 
 FAKES: dict[str, Callable[..., FakePlatform]] = {
     "wecom": FakeWecom,
     "dingtalk": FakeDingtalk,
     "dingtalk-stream": partial(FakeDingtalk, stream=True),  # callbacks through Stream mode
     "feishu": FakeFeishu,
+    "feishu-long": partial(FakeFeishu, long_connection=True),  # events over the long connection
 }
 SETTINGS: dict[str, Callable[[Any], dict[str, str]]] = {
     "wecom": wecom_settings,
     "dingtalk": dingtalk_settings,
     "dingtalk-stream": dingtalk_settings,
     "feishu": feishu_settings,
+    "feishu-long": feishu_settings,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.chat.conftest import LIMH, STRANGER, WANGLI, ZHANGJH, ChatWorld
+from tests.fakes.feishu_api import FakeFeishu
 
 
 async def test_a_reminder_card_a_button_a_note_and_the_new_light(chat: ChatWorld) -> None:
@@ -41,6 +42,9 @@ async def test_a_reminder_card_a_button_a_note_and_the_new_light(chat: ChatWorld
     assert "已补充说明" in noted
     assert "设备已招标" in noted
     assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(60, "设备已招标")]
+    if isinstance(chat.fake, FakeFeishu):  # 飞书 shows a button's answer as a toast
+        assert chat.fake.toasts == ["已记录：进度 60%"]
+        assert chat.fake.pings >= 1 or not chat.fake.long_connection
 
 
 async def test_free_text_names_the_task_or_needs_no_name_with_one_task(chat: ChatWorld) -> None:

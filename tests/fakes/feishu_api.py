@@ -14,6 +14,14 @@ event of schema 2.0, POSTed to superbot's ``/feishu``: carrying the verification
 encrypted with the encrypt key (AES-256-CBC, key ``SHA-256(encrypt key)``, a random IV
 before the ciphertext, PKCS#7) and signed (``X-Lark-Signature = SHA-256(timestamp + nonce +
 encrypt key + body)``).
+
+With ``long_connection``, events go over the long connection instead, as the lark-oapi SDK
+receives them: ``POST /callback/ws/endpoint`` ``{AppID, AppSecret}`` gives a WebSocket URL
+with a ``service_id``; frames are protocol buffers (``pbbp2.Frame``: SeqID 1, LogID 2,
+service 3, method 4, headers 5 as key 1 / value 2, payload 8), data frames (method 1)
+carry an event in plain JSON under headers ``type``, ``message_id``, ``sum``, ``seq`` and
+are answered with the same frame, its payload ``{"code": 200, "data": base64(answer)}``;
+the client pings (method 0, ``type: ping``) and gets a ``pong``.
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from tests.fakes.chat_platform import Answer, Delivered, FakePlatform, Request
+from websockets.sync.server import Server, ServerConnection, serve
 
 APP_ID = "cli_a1b2c3d4e5f6"
 APP_SECRET = "feishu-app-secret"
@@ -44,15 +55,109 @@ def open_id(user: str) -> str:
 class FakeFeishu(FakePlatform):
     name = "feishu"
 
-    def __init__(self, members: set[str], **kwargs: Any) -> None:
+    def __init__(self, members: set[str], *, long_connection: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.members = set(members)
         self.open_ids = {open_id(user): user for user in members}
         self.toasts: list[str] = []
+        self.long_connection = long_connection
+        self.pings = 0
+        self.answers: dict[str, dict[str, Any]] = {}  # message_id → the client's answer
         self._shared: set[str] = set()  # cards sent with update_multi
         self._sent_at: dict[str, list[float]] = {}
+        self._socket: ServerConnection | None = None
+        self._last_event: dict[str, Any] = {}
+        self._devices: set[str] = set()
+        self._ws: Server = serve(self._connection, "127.0.0.1", 0)
+        self._ws_thread = threading.Thread(target=self._ws.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeFeishu:
+        super().__enter__()
+        self._ws_thread.start()
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self._ws.shutdown()
+        super().__exit__(*args)
+
+    @property
+    def connected(self) -> bool:
+        return self._socket is not None
+
+    # -- the long connection -------------------------------------------------------------------
+
+    def _endpoint(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if body.get("AppID") != APP_ID or body.get("AppSecret") != APP_SECRET:
+            return 200, {"code": 1000040343, "msg": "app id or secret invalid"}
+        device = secrets.token_hex(8)
+        self._devices.add(device)
+        host, port = self._ws.socket.getsockname()[:2]
+        url = f"ws://{host}:{port}/ws/v2?device_id={device}&service_id=33554678"
+        config = {
+            "ReconnectCount": -1,
+            "ReconnectInterval": 120,
+            "ReconnectNonce": 30,
+            "PingInterval": 120,
+        }
+        return 200, {"code": 0, "msg": "ok", "data": {"URL": url, "ClientConfig": config}}
+
+    def _connection(self, socket: ServerConnection) -> None:
+        query = parse_qs(urlsplit(socket.request.path if socket.request else "").query)
+        if query.get("device_id", [""])[0] not in self._devices:
+            socket.close(1008, "unknown device")
+            return
+        with self._cond:
+            self._socket = socket
+            self._cond.notify_all()
+        try:
+            for raw in socket:
+                frame = _decode(raw if isinstance(raw, bytes) else raw.encode())
+                headers = dict(frame.get(5, []))
+                with self._cond:
+                    if frame.get(4, [0])[0] == 0 and headers.get("type") == "ping":
+                        self.pings += 1
+                        pong = {3: [frame.get(3, [0])[0]], 4: [0], 5: [("type", "pong")]}
+                        socket.send(_encode(pong))
+                    elif frame.get(4, [0])[0] == 1:
+                        self.answers[headers.get("message_id", "")] = json.loads(frame[8][0])
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                if self._socket is socket:
+                    self._socket = None
+                self._cond.notify_all()
+
+    def redeliver(self) -> Answer:
+        """The last event again (over the long connection: the same event in a new frame)."""
+        if not self.long_connection:
+            return super().redeliver()
+        return self._push(self._last_event)
+
+    def _push(self, data: dict[str, Any]) -> Answer:
+        self._last_event = data
+        socket = self._socket
+        assert socket is not None, "superbot has not opened the long connection"
+        ident = secrets.token_hex(12)
+        payload = json.dumps(data, ensure_ascii=False).encode()
+        half = len(payload) // 2  # in two parts, as a large event comes
+        for seq, part in enumerate((payload[:half], payload[half:])):
+            headers = [
+                ("type", "event"),
+                ("message_id", ident),
+                ("sum", "2"),
+                ("seq", str(seq)),
+                ("trace_id", "t"),
+            ]
+            socket.send(
+                _encode({1: [seq + 1], 2: [7], 3: [33554678], 4: [1], 5: headers, 8: [part]})
+            )
+        self.wait_for(lambda f: ident in f.answers, what=f"the answer to {ident}")  # type: ignore[attr-defined]
+        answer = self.answers[ident]
+        return Answer(int(answer.get("code", 0)), base64.b64decode(answer.get("data") or "e30="))
 
     def api(self, request: Request) -> tuple[int, dict[str, Any]]:
+        if request.path == "/callback/ws/endpoint":
+            return self._endpoint(request.json())
         if request.path == "/open-apis/auth/v3/tenant_access_token/internal":
             body = request.json()
             if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
@@ -177,6 +282,8 @@ class FakeFeishu(FakePlatform):
         return self._post({"schema": "2.0", "header": header, "event": event})
 
     def _post(self, data: dict[str, Any]) -> Answer:
+        if self.long_connection and data.get("type") != "url_verification":
+            return self._push(data)
         body = json.dumps({"encrypt": encrypt(json.dumps(data, ensure_ascii=False))}).encode()
         timestamp, nonce = str(int(self.now().timestamp())), secrets.token_hex(8)
         headers = {
@@ -228,11 +335,69 @@ def decrypt(encrypted: str, key: str = ENCRYPT_KEY) -> str:
     return plain[: -plain[-1]].decode()
 
 
+def _varint(value: int) -> bytes:
+    out = b""
+    while value > 0x7F:
+        out += bytes([value & 0x7F | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def _encode(fields: dict[int, list[Any]]) -> bytes:
+    """A protocol buffer of varints, byte strings and (key, value) headers."""
+    out = b""
+    for number, values in sorted(fields.items()):
+        for value in values:
+            if isinstance(value, int):
+                out += _varint(number << 3) + _varint(value)
+            else:
+                data = (
+                    value
+                    if isinstance(value, bytes)
+                    else _encode({1: [value[0].encode()], 2: [value[1].encode()]})
+                )
+                out += _varint(number << 3 | 2) + _varint(len(data)) + data
+    return out
+
+
+def _decode(data: bytes) -> dict[int, list[Any]]:
+    fields: dict[int, list[Any]] = {}
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        result = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return result
+
+    while at < len(data):
+        key = varint()
+        if key & 7 == 0:
+            fields.setdefault(key >> 3, []).append(varint())
+        else:
+            length = varint()
+            value: Any = data[at : at + length]
+            at += length
+            if key >> 3 == 5:
+                pair = _decode(value)
+                value = (pair[1][0].decode(), pair.get(2, [b""])[0].decode())
+            fields.setdefault(key >> 3, []).append(value)
+    return fields
+
+
 def settings(fake: FakeFeishu) -> dict[str, str]:
-    return {
+    found = {
         "FEISHU_APP_ID": APP_ID,
         "FEISHU_APP_SECRET": APP_SECRET,
         "FEISHU_VERIFICATION_TOKEN": VERIFICATION_TOKEN,
         "FEISHU_ENCRYPT_KEY": ENCRYPT_KEY,
         "FEISHU_API_URL": fake.url,
     }
+    if fake.long_connection:
+        found["FEISHU_LONG_CONNECTION"] = "1"
+    return found

@@ -39,6 +39,7 @@ from superbot.chat.dingtalk import routes as dingtalk_routes
 from superbot.chat.dingtalk_stream import DingtalkStream
 from superbot.chat.feishu import FeishuEvents
 from superbot.chat.feishu import routes as feishu_routes
+from superbot.chat.feishu_ws import FeishuConnection
 from superbot.chat.wecom import routes as wecom_routes
 from superbot.config import Config
 from superbot.domain.text import Text
@@ -405,6 +406,12 @@ class Runtime:
             events = FeishuEvents(feishu.verification_token, feishu.encrypt_key)
             routes += feishu_routes(apps["feishu"], events, self.now)
             needed = needed or not feishu.long_connection
+            if feishu.long_connection:
+                streams.append(
+                    FeishuConnection(
+                        feishu.api_url, feishu.app_id, feishu.app_secret, apps["feishu"].handle
+                    )
+                )
         server = HttpServer(config.http_address, routes) if needed else None
         return Inbound(server, streams)
 
