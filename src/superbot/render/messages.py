@@ -199,8 +199,9 @@ class MessageRenderer:
         return body if visible_length(body) <= TEXT_LIMIT else split_lines(body)[0]
 
     def _robot(self, channel: str, subject: str, name: str, **context: Any) -> Message:
-        limit = self._robot_limits[channel]
         robot = APPS.get(channel, channel)
+        # An app without a limit of its own is held to its group robot's.
+        limit = self._robot_limits.get(channel) or self._robot_limits[robot]
 
         def render(cap: int) -> str:
             body = self._render(name, robot=robot, limit=cap, **context)
