@@ -381,7 +381,8 @@ def test_the_run_messages_in_english(config: Config, tmp_path: Path) -> None:
     assert rendered["no_bot"] == "Telegram bot not started: TELEGRAM_BOT_TOKEN is not set."
     assert rendered["polling"] == "Telegram bot: receiving messages by long polling."
     assert rendered["webhook"].startswith(
-        "Telegram bot: webhook https://bot.example.org/tg (listening locally on 127.0.0.1:8080/telegram)."
+        "Telegram bot: webhook https://bot.example.org/tg"
+        " (listening locally on 127.0.0.1:8080/telegram)."
     )
     assert "\n" not in rendered["webhook"]
     assert rendered["no_plan"].startswith("Cannot start: tasks.yaml has errors")
