@@ -16,6 +16,9 @@ from superbot.channels.app import AppChannel, TokenExpired, retry_after
 from superbot.service.ports import ChannelError, Message, Pace, Rate, Receipt
 
 HEADER = "x-acs-dingtalk-access-token"
+# The cards' callbacks go where this route key is registered (HTTP mode), or to the card
+# callback topic of Stream mode.
+CALLBACK_ROUTE = "superbot"
 # Codes of a 403 that mean "too fast", not "not allowed".
 THROTTLED = ("Throttling", "QpsLimit", "Flowcontrol", "FlowControl")
 
@@ -63,6 +66,7 @@ class DingtalkAppChannel(AppChannel):
                     "robotCode": self.robot_code,
                     "singleChatReceiver": json.dumps({"userId": recipient}),
                     "cardData": json.dumps(self.card(message), ensure_ascii=False),
+                    "callbackRouteKey": CALLBACK_ROUTE,
                 },
                 token,
             )
