@@ -21,7 +21,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from superbot.chat.answers import ChatAnswers, pieces
@@ -34,8 +34,10 @@ from superbot.service.conversation import Conversation, NotBound
 from superbot.service.errors import ServiceError
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.outcomes import Confirmation
+from superbot.service.people import member
 from superbot.service.ports import Message
 from superbot.service.status import PlanClock, load_plan
+from superbot.service.store import ActivePlan
 from superbot.service.supervision import Supervision
 from superbot.service.views import Bulletin
 
@@ -97,12 +99,13 @@ class ChatApp:
 
     async def handle(self, event: Event) -> Handled:
         now = self.clock()
-        event = self._bound(event)
+        plan = load_plan(self.conversation.store)  # read once for the whole event
+        event = self._bound(event, plan)
         ref = f"{'press' if isinstance(event, Pressed) else 'msg'}:{event.ref}"
         memory = self.conversation.memory
         if memory.seen(self.platform, ref):
             return Handled(duplicate=True)
-        handled = await self._handle(event, now)
+        handled = await self._handle(event, now, plan)
         memory.first_time(self.platform, ref, now)
         return handled
 
@@ -111,31 +114,29 @@ class ChatApp:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    def _bound(self, event: Event) -> Event:
+    def _bound(self, event: Event, plan: ActivePlan) -> Event:
         """The event from the account the plan knows, when the platform names the sender
         in several ways (飞书: user_id and open_id)."""
-        if not event.aliases:
-            return event
-        plan = self.conversation.store.active_plan()
-        for account in (event.sender, *event.aliases):
-            if plan is not None and plan.person_of(account) is not None:
+        for account in (event.sender, *event.aliases) if event.aliases else ():
+            if plan.person_of(account) is not None:
                 return replace(event, sender=account)
         return event
 
     # -- one event ---------------------------------------------------------------------------
 
-    async def _handle(self, event: Event, now: datetime) -> Handled:
+    async def _handle(self, event: Event, now: datetime, plan: ActivePlan) -> Handled:
         sender = event.sender
         toast = None
+        today = local_day(now, PlanClock.of(plan.settings).zone)
         try:
             if isinstance(event, Pressed):
-                outcome = self._press(event, now)
+                outcome = self._press(event, now, today)
                 toast = self.answers.toast(outcome)
                 outcomes: list[object] = [outcome]
             elif event.group:
                 outcomes = [self.conversation.in_group(sender)]
             else:
-                outcomes = await self._said(event, now)
+                outcomes = await self._said(event, now, plan)
             messages = self._messages(outcomes)
         except NotBound:
             if isinstance(event, Said) and event.group:
@@ -148,10 +149,10 @@ class ChatApp:
         except Exception:
             log.exception("%s event %s failed", self.platform, event.ref)
             messages = [Message("", self.answers.failed())]
-        self._answer(event, messages, now)
+        self._answer(event, messages, now, today)
         return Handled(answered=bool(messages), toast=toast)
 
-    def _press(self, event: Pressed, now: datetime) -> object:
+    def _press(self, event: Pressed, now: datetime, today: date) -> object:
         press = buttons.read_press(event.data)
         if press is None or press.kind != buttons.ANSWER:
             self.conversation.identify(event.sender)
@@ -160,8 +161,7 @@ class ChatApp:
             event.sender, event.card, event.ref, press.task_id, press.answer, now
         )
         if isinstance(outcome, Confirmation):
-            zone = PlanClock.of(load_plan(self.conversation.store).settings).zone
-            card = self.renderer.task_card(outcome.status, local_day(now, zone))
+            card = self.renderer.task_card(outcome.status, today)
             self._soon(self._update_card(event, card))
         return outcome
 
@@ -171,21 +171,19 @@ class ChatApp:
         except Exception as error:  # too old to update, say: the answer still tells the light
             log.warning("%s card %s not updated: %s", self.platform, event.card, error)
 
-    async def _said(self, event: Said, now: datetime) -> list[object]:
+    async def _said(self, event: Said, now: datetime, plan: ActivePlan) -> list[object]:
         sender = event.sender
         if event.text is None:
             return [self.conversation.hint(sender, "not_text")]
         text = event.text.strip()
         command, argument = _command(text)
         if command is None:
-            try:
-                self.conversation.identify(sender)
-            except NotBound:
+            if member(plan, sender) is None:
                 code = invite_code("", text)
                 if code is None:
-                    raise
+                    raise NotBound()
                 return [self.conversation.start(sender, code, now)]
-            return list(self.conversation.said(sender, event.ref, text, now))
+            return list(self.conversation.said(sender, event.ref, text, now, plan))
         return [await self._command(command, argument, event, now)]
 
     async def _command(self, name: str, argument: str, event: Said, now: datetime) -> object:
@@ -233,11 +231,10 @@ class ChatApp:
             ]
         return messages
 
-    def _answer(self, event: Event, messages: list[Message], now: datetime) -> None:
+    def _answer(self, event: Event, messages: list[Message], now: datetime, today: date) -> None:
         if not messages:
             return
-        zone = PlanClock.of(load_plan(self.conversation.store).settings).zone
-        day = local_day(now, zone).isoformat()
+        day = today.isoformat()
         recipient = event.sender.id
         about = hashlib.sha256(event.ref.encode()).hexdigest()[:24]
         items = [

@@ -271,14 +271,19 @@ class Conversation:
         return self._note(plan, who, task, text, step.report_id, source_ref, now)
 
     def said(
-        self, sender: Account, message_ref: str, text: str, now: datetime
+        self,
+        sender: Account,
+        message_ref: str,
+        text: str,
+        now: datetime,
+        plan: ActivePlan | None = None,
     ) -> tuple[Outcome | Refused, ...]:
         """A text on a chat app (钉钉, 企业微信, 飞书), where a message cannot answer another:
         each line that begins with a task's id or title reports on that task (``zcq8-1 60%
         设备已招标``); a text naming none is about the task of the step the person is in (a
         card's button just pressed: the text is its note, or new progress), else about their
-        one open task; else they are asked to name it."""
-        plan = load_plan(self.store)
+        one open task; else they are asked to name it. ``plan``: the caller's, if loaded."""
+        plan = plan or load_plan(self.store)
         who = _identified(plan, sender)
         source_ref = f"{sender.channel}:{message_ref}"
         step = self.memory.step(sender, now)
