@@ -217,7 +217,12 @@ async def _run(
     apps = runtime.chat_apps(supervision, dispatcher.dispatch)
     inbound = runtime.inbound(apps, application, webhook)
     if inbound.server is not None:
-        await inbound.server.start()  # listening before run says it is
+        try:
+            await inbound.server.start()  # listening before run says it is
+        except OSError:
+            runtime.echo(runtime.text("cli.http_failed", address=inbound.server.address), err=True)
+            await runtime.aclose()
+            return 1
     intake = runtime.mail_intake(dispatcher.dispatch)
     inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
     if listener is not None:

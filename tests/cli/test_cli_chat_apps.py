@@ -1,4 +1,4 @@
-"""superbot invite tells how to bind on the chat apps that are configured."""
+"""The command line with the chat apps configured: invite codes for them, the HTTP server."""
 
 from __future__ import annotations
 
@@ -24,3 +24,23 @@ def test_invite_says_to_send_the_code_to_the_configured_apps(cli: Cli) -> None:
         in result.out
     )
     assert "TELEGRAM_BOT_TOKEN" not in result.out  # no Telegram needed where the apps are
+
+
+async def test_run_says_when_its_http_address_is_taken(cli: Cli, capsys: object) -> None:
+    import socket
+
+    from superbot.cli.delivery_commands import _run
+    from superbot.cli.runtime import Runtime
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        assert cli("sync").status == 0
+        runtime = Runtime(replace(cli.config, http=address))
+        try:
+            assert await _run(runtime) == 1
+        finally:
+            runtime.store.engine.dispose()
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert f"HTTP 服务无法在 {address} 监听" in err
