@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from tests.chat.conftest import LIMH, STRANGER, WANGLI, ZHANGJH, ChatWorld
+from tests.fakes.dingtalk_api import FakeDingtalk
 from tests.fakes.feishu_api import FakeFeishu
 
 
@@ -123,3 +125,20 @@ async def test_a_callback_delivered_twice_records_and_answers_once(chat: ChatWor
     await chat.says(LIMH, "/tasks")  # answered after anything the redelivery would have said
     assert len(chat.fake.texts(LIMH)) == texts_before + 1
     assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(90, "设备已安装")]
+
+
+@pytest.mark.parametrize("platform", ["dingtalk-stream"])
+async def test_dingtalk_stream_answers_pings_and_connects_again_when_asked(
+    chat: ChatWorld,
+) -> None:
+    fake = chat.fake
+    assert isinstance(fake, FakeDingtalk)
+    await fake.await_for(lambda f: f.pongs, what="the ping answered")  # type: ignore[attr-defined]
+    first = fake.acks.copy()
+    await asyncio.to_thread(fake.disconnect)
+    await fake.await_for(lambda f: not f.connected, what="the connection closed")  # type: ignore[attr-defined]
+    await fake.await_for(lambda f: f.connected, what="a new connection")  # type: ignore[attr-defined]
+    chat.bind(LIMH)
+    [recorded] = await chat.says(LIMH, "zcq8-1 50% 重新连接后")
+    assert "进度 50%" in recorded
+    assert len(fake.acks) > len(first)
