@@ -149,3 +149,15 @@ async def test_a_wrong_secret_is_permanent_and_says_so_without_the_secret(case: 
     assert raised.value.permanent
     assert "wrong" not in str(raised.value)
     await channel.aclose()
+
+
+def test_each_app_paces_per_person_and_in_all(case: Case) -> None:
+    limits = {limit.key: (limit.count, limit.per_seconds) for limit in case.channel.limits("u9")}
+    name = case.channel.name
+    assert set(limits) == {f"{name}:*", f"{name}:u9"}
+    expected = {
+        "wecom_app": (30, 60.0),  # 30 messages a minute to one member
+        "dingtalk_app": (20, 60.0),
+        "feishu_app": (5, 1.0),  # 5 a second to one user
+    }
+    assert limits[f"{name}:u9"] == expected[name]

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from superbot.domain.pacing import Limit
 from superbot.service.ports import ChannelError, Message, Pace, Receipt
 
 # A token is renewed this long before the platform says it expires: a send in flight when
@@ -77,6 +78,15 @@ class AppChannel:
         raise NotImplementedError
 
     # -- the Channel protocol ------------------------------------------------------------------
+
+    def limits(self, recipient: str) -> list[Limit]:
+        """The platform's limits a message to ``recipient`` falls under: the app's own, and
+        the person's."""
+        rates = [
+            (f"{self.name}:*", self.pace.overall),
+            (f"{self.name}:{recipient}", self.pace.per_recipient),
+        ]
+        return [Limit(key, rate.count, rate.per_seconds) for key, rate in rates if rate is not None]
 
     async def send(self, message: Message, recipient: str) -> Receipt:
         receipt: Receipt = await self._with_token(
