@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.bot.conftest import Clock
 from tests.fakes import dingtalk_api, feishu_api, wecom_api
 from tests.fakes.chat_platform import FakePlatform
 from tests.fakes.dingtalk_api import FakeDingtalk
@@ -18,7 +20,10 @@ from superbot.channels.app import AppChannel
 from superbot.channels.dingtalk_app import DingtalkAppChannel
 from superbot.channels.feishu_app import FeishuAppChannel
 from superbot.channels.wecom_app import WecomAppChannel
+from superbot.service.outbox import Dispatcher, NewItem, dedupe_key
 from superbot.service.ports import Button, ChannelError, Message
+from superbot.store.outbox import SqlOutbox
+from superbot.store.sql import SqlStore
 
 USER = "u1"
 CARD = Message(
@@ -161,3 +166,38 @@ def test_each_app_paces_per_person_and_in_all(case: Case) -> None:
         "feishu_app": (5, 1.0),  # 5 a second to one user
     }
     assert limits[f"{name}:u9"] == expected[name]
+
+
+async def test_the_dispatcher_keeps_to_wecoms_30_a_minute(sqlite_store: SqlStore) -> None:
+    """企业微信 drops, without an error, what a member gets past 30 a minute: the pace of
+    its channel is what keeps every message."""
+    clock = Clock(datetime(2022, 6, 22, 2, 0, tzinfo=UTC))
+
+    async def sleep(seconds: float) -> None:
+        clock.now += timedelta(seconds=seconds)
+
+    with FakeWecom({USER}, now=clock) as fake:
+        channel = WecomAppChannel(
+            wecom_api.CORP_ID, str(wecom_api.AGENT_ID), wecom_api.SECRET, fake.url
+        )
+        outbox = SqlOutbox(sqlite_store.engine)
+        items = [
+            NewItem(
+                dedupe_key("nudge", "2022-06-22", channel.name, USER, str(n)),
+                "nudge",
+                "2022-06-22",
+                channel.name,
+                USER,
+                Message("", f"第{n}条"),
+                seq=n,
+            )
+            for n in range(35)
+        ]
+        outbox.enqueue(items, clock())
+        dispatcher = Dispatcher(outbox, {channel.name: channel}, clock=clock, sleep=sleep)
+        report = await dispatcher.dispatch()
+        await channel.aclose()
+    assert report.sent == 35
+    assert fake.dropped == 0
+    assert len(fake.texts(USER)) == 35
+    assert clock.now >= datetime(2022, 6, 22, 2, 1, tzinfo=UTC)  # the 31st waited a minute
