@@ -5,11 +5,15 @@ platform delivering the same callback twice."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from tests.chat.conftest import LIMH, STRANGER, WANGLI, ZHANGJH, ChatWorld
 from tests.fakes.dingtalk_api import FakeDingtalk
 from tests.fakes.feishu_api import FakeFeishu
+
+from superbot.chat.events import Said
+from superbot.domain.model import Account
 
 
 async def test_a_reminder_card_a_button_a_note_and_the_new_light(chat: ChatWorld) -> None:
@@ -142,3 +146,14 @@ async def test_dingtalk_stream_answers_pings_and_connects_again_when_asked(
     [recorded] = await chat.says(LIMH, "zcq8-1 50% 重新连接后")
     assert "进度 50%" in recorded
     assert len(fake.acks) > len(first)
+
+
+@pytest.mark.parametrize("platform", ["wecom"])
+async def test_an_event_seen_before_is_not_handled_again(chat: ChatWorld) -> None:
+    chat.bind(LIMH)
+    said = Said(Account("wecom", LIMH), "msg-42", "zcq8-1 30% 第一次")
+    first = await chat.app.handle(said)
+    again = await chat.app.handle(replace(said, text="zcq8-1 90% 第二次"))  # same message id
+    await chat.app.drain()
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(30, "第一次")]
