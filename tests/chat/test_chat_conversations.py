@@ -12,6 +12,7 @@ from tests.chat.conftest import LIMH, STRANGER, WANGLI, ZHANGJH, ChatWorld
 from tests.fakes.dingtalk_api import FakeDingtalk
 from tests.fakes.feishu_api import FakeFeishu
 
+from superbot.chat.app import ChatApp
 from superbot.chat.events import Said
 from superbot.domain.model import Account
 
@@ -157,3 +158,34 @@ async def test_an_event_seen_before_is_not_handled_again(chat: ChatWorld) -> Non
     await chat.app.drain()
     assert (first.duplicate, again.duplicate) == (False, True)
     assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(30, "第一次")]
+
+
+@pytest.mark.parametrize("platform", ["dingtalk-stream", "feishu-long"])
+async def test_a_connection_survives_an_event_that_fails_and_gets_it_again(
+    chat: ChatWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What fails to be handled is not acknowledged, so the platform delivers it again; the
+    connection stays up for everything else."""
+    chat.bind(LIMH)
+    real = ChatApp._handle
+    failures = []
+
+    async def failing_once(self: ChatApp, *args: object) -> object:
+        if not failures:
+            failures.append(args)
+            raise OSError("database unreachable")
+        return await real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ChatApp, "_handle", failing_once)
+    if isinstance(chat.fake, FakeDingtalk):
+        chat.fake.ack_timeout = 1.0
+    answer = await asyncio.to_thread(chat.fake.user_sends, LIMH, "zcq8-1 40% 第一次")
+    if isinstance(chat.fake, FakeFeishu):
+        assert answer.status == 500  # answered as failed: 飞书 retries it
+    else:
+        assert answer.status == 0  # no acknowledgement (the fake gave up waiting)
+    assert chat.fake.connected  # type: ignore[attr-defined]
+    again = await asyncio.to_thread(chat.fake.redeliver)
+    assert again.status == 200
+    await chat.app.drain()
+    assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(40, "第一次")]

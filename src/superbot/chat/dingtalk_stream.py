@@ -129,7 +129,11 @@ class DingtalkStream:
             else None
         )
         if event is not None:
-            await self._handle(event)
+            try:
+                await self._handle(event)
+            except Exception:  # not acknowledged: 钉钉 delivers it again later
+                log.exception("DingTalk Stream: %s not handled", headers.get("messageId"))
+                return True
         await socket.send(_ack(headers, json.dumps({"response": {}})))
         return True
 

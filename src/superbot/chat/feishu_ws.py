@@ -244,7 +244,8 @@ class FeishuConnection:
                 toast = getattr(handled, "toast", None)
                 if isinstance(event, Pressed) and toast:
                     answer = {"toast": {"type": "info", "content": toast}}
-        except ValueError:
+        except Exception:  # answered 500: 飞书 delivers it again later
+            log.exception("Feishu long connection: %s not handled", frame.header("message_id"))
             code = 500
         elapsed = str(int((time.monotonic() - started) * 1000))
         response = {
