@@ -31,11 +31,15 @@ from superbot.domain.model import (
     BulletinSettings,
     Campaign,
     Department,
+    DocumentKind,
+    EscalationRule,
+    ExtendedCountsAs,
     Indicator,
     Person,
     Plan,
     PlanSettings,
     RobotKind,
+    Role,
     Rules,
     ScheduleKind,
     Task,
@@ -79,7 +83,25 @@ RULE_RANGES = {
 }
 
 
-FLAGS = ("name_people_in_bulletin",)  # true/false rules
+FLAGS = ("name_people_in_bulletin", "review_done")  # true/false rules
+CHOICES = {"extended_counts_as": tuple(c.value for c in ExtendedCountsAs)}
+
+# The escalation ladder: the documents' names as a 督查科 writes them, or their ids.
+DOCUMENT_NAMES = {
+    "督办单": DocumentKind.NOTICE,
+    "督办通知": DocumentKind.NOTICE,
+    "专函": DocumentKind.LETTER,
+    "督办专函": DocumentKind.LETTER,
+    "约谈": DocumentKind.INTERVIEW,
+    **{kind.value: kind for kind in DocumentKind},
+}
+ROLE_NAMES = {
+    "联络员": Role.LIAISON,
+    "分管领导": Role.LEADER,
+    "督查科": Role.COORDINATORS,
+    **{role.value: role for role in Role},
+}
+ESCALATION_RANGES = {"consecutive": (1, 24), "reply_workdays": (1, 60)}
 
 
 class Severity(StrEnum):
@@ -518,6 +540,7 @@ class _Reader:
                 "coordinators",
                 "broadcast",
                 "bulletin",
+                "escalation",
                 "campaigns",
             ),
             required=("plan", "departments", "campaigns"),
@@ -528,6 +551,7 @@ class _Reader:
         coordinators = self.read_coordinators(root)
         broadcast = self.read_broadcast(root)
         bulletin = self.read_bulletin(root)
+        escalation = self.read_escalation(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
         self.check_references(
@@ -547,8 +571,10 @@ class _Reader:
             coordinators=coordinators,
             broadcast=broadcast,
             bulletin=bulletin,
+            escalation=escalation,
         )
         self.check_calendar(root, settings, tasks)
+        self.check_leaders(root, escalation, departments, tasks)
         return Plan(settings, tuple(departments), tuple(people), tuple(campaigns), tuple(tasks))
 
     def read_settings(self, root: CommentedMap) -> PlanSettings | None:
@@ -614,7 +640,10 @@ class _Reader:
         if root.get("rules") is None:
             return Rules()
         node = self.fields(
-            root["rules"], self.value_pos(root, "rules"), "rules", allowed=(*RULE_RANGES, *FLAGS)
+            root["rules"],
+            self.value_pos(root, "rules"),
+            "rules",
+            allowed=(*RULE_RANGES, *FLAGS, *CHOICES),
         )
         if node is None:
             return Rules()
@@ -623,6 +652,11 @@ class _Reader:
             for key, (lo, hi) in RULE_RANGES.items()
         }
         values.update({key: self.flag(node, key, f"rules.{key}") for key in FLAGS})
+        counts_as = self.choice(
+            node, "extended_counts_as", "rules.extended_counts_as", CHOICES["extended_counts_as"]
+        )
+        if counts_as is not None:
+            values["extended_counts_as"] = ExtendedCountsAs(counts_as)  # type: ignore[assignment]
         rules = Rules(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
         if rules.red_lag < rules.yellow_lag:
             at = self.value_pos(node, "red_lag") if "red_lag" in node else self.node_pos(node)
@@ -677,7 +711,7 @@ class _Reader:
                 item,
                 pos,
                 "departments[]",
-                allowed=("id", "name", "people"),
+                allowed=("id", "name", "people", "liaison", "leader"),
                 required=("id", "name"),
             )
             if node is None:
@@ -693,7 +727,14 @@ class _Reader:
                 and self.unique(seen_departments, "department", ident, self.value_pos(node, "id"))
                 and name is not None
             ):
-                departments.append(Department(ident, name))
+                departments.append(
+                    Department(
+                        ident,
+                        name,
+                        liaisons=self.people_refs(node, "liaison", "department.liaison"),
+                        leaders=self.people_refs(node, "leader", "department.leader"),
+                    )
+                )
             for person_node, person_pos in self.items(node, "people", "people"):
                 person = self.read_person(
                     person_node, person_pos, ident or "?", seen_people, seen_accounts
@@ -801,6 +842,91 @@ class _Reader:
             cc=self.texts(node, "cc", "bulletin.cc"),
             requirements=self.texts(node, "requirements", "bulletin.requirements", lines=True),
         )
+
+    def people_refs(self, node: CommentedMap, key: str, where: str) -> tuple[str, ...]:
+        """One person id or a list of them (a department's 联络员, 分管领导)."""
+        value = node.get(key)
+        if value is None:
+            return ()
+        entries = (
+            [(value, self.value_pos(node, key))]
+            if not isinstance(value, CommentedSeq)
+            else list(self.items(node, key, where))
+        )
+        found: list[str] = []
+        for item, pos in entries:
+            ident = self.identifier(item, pos, where)
+            if ident is None:
+                continue
+            if ident in found:
+                self.error(pos, "plan.duplicate_in_list", value=ident, field=key)
+                continue
+            self.refer("person", ident, pos)
+            found.append(ident)
+        return tuple(found)
+
+    def read_escalation(self, root: CommentedMap) -> tuple[EscalationRule, ...]:
+        rules: list[EscalationRule] = []
+        for item, pos in self.items(root, "escalation", "escalation"):
+            node = self.fields(
+                item,
+                pos,
+                "escalation[]",
+                allowed=("light", "consecutive", "document", "to", "reply_workdays"),
+                required=("light", "document"),
+            )
+            if node is None:
+                continue
+            light = self.choice(node, "light", "escalation[].light", ("yellow", "red"))
+            document = self.named(node, "document", "escalation[].document", DOCUMENT_NAMES)
+            counts = {
+                key: self.integer(node, key, f"escalation[].{key}", lo, hi)
+                for key, (lo, hi) in ESCALATION_RANGES.items()
+            }
+            to: list[Role] = []
+            for entry, at in self.items(node, "to", "escalation[].to"):
+                role = ROLE_NAMES.get(str(entry).strip())
+                if role is None:
+                    self.error(
+                        at,
+                        "plan.bad_choice",
+                        field="escalation[].to",
+                        value=str(entry),
+                        choices=tuple(r.value for r in Role),
+                        suggestion=closest(str(entry), [r.value for r in Role], cutoff=0.5),
+                    )
+                elif role not in to:
+                    to.append(role)
+            if light is None or document is None:
+                continue
+            rules.append(
+                EscalationRule(
+                    light=light,
+                    consecutive=counts["consecutive"] or 1,
+                    document=document,
+                    to=tuple(to) or (Role.LIAISON,),
+                    reply_workdays=counts["reply_workdays"] or EscalationRule.reply_workdays,
+                )
+            )
+        return tuple(rules)
+
+    def named(
+        self, node: CommentedMap, key: str, where: str, names: dict[str, DocumentKind]
+    ) -> DocumentKind | None:
+        value = node.get(key)
+        if value is None:
+            return None
+        found = names.get(str(value).strip())
+        if found is None:
+            self.error(
+                self.value_pos(node, key),
+                "plan.bad_choice",
+                field=where,
+                value=str(value),
+                choices=tuple(n for n in names if not n.isascii()),
+                suggestion=closest(str(value), list(names), cutoff=0.5),
+            )
+        return found
 
     def read_webhook(self, item: object, pos: tuple[int, int]) -> Webhook | None:
         node = self.fields(
@@ -986,6 +1112,21 @@ class _Reader:
         if not coordinators and "departments" in root:
             self.warn(self.key_pos(root, "departments"), "plan.no_coordinators")
         _ = departments
+
+    def check_leaders(
+        self,
+        root: CommentedMap,
+        escalation: tuple[EscalationRule, ...],
+        departments: list[Department],
+        tasks: list[Task],
+    ) -> None:
+        """A rung that writes to 分管领导 needs each lead department to name one."""
+        if not any(Role.LEADER in rule.to for rule in escalation):
+            return
+        leads = {t.lead for t in tasks}
+        lacking = [d.id for d in departments if d.id in leads and not d.leaders]
+        if lacking:
+            self.warn(self.key_pos(root, "escalation"), "plan.no_leader", departments=lacking)
 
     def check_calendar(self, root: CommentedMap, settings: PlanSettings, tasks: list[Task]) -> None:
         if not tasks:
