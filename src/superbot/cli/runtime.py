@@ -29,8 +29,10 @@ from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
+from superbot.service.dossier import Dossiers
 from superbot.service.outbox import Dispatcher
 from superbot.service.ports import Channel
+from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
@@ -151,6 +153,15 @@ class Runtime:
             sender = self.config.smtp_from or "superbot <superbot@localhost>"
             channels["email"] = EmailChannel(SmtpSettings.from_url(self.config.smtp_url), sender)
         return channels
+
+    @cached_property
+    def review(self) -> Review:
+        """办结 and 延期 requests; whoever asks and decides is told through the outbox."""
+        return Review(self.store, self.delivery)
+
+    @cached_property
+    def dossiers(self) -> Dossiers:
+        return Dossiers(self.store)
 
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         return Dispatcher(self.outbox, self.channels, clock=self.now, sleep=sleep)

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 import click
 
 from superbot.cli import cli
+from superbot.cli.loop_commands import deliver
 from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
 from superbot.cli.runtime import Runtime
 from superbot.domain.lights import Light
 from superbot.domain.model import State
+from superbot.service.delivery import REVIEW
 from superbot.service.errors import NotSynced, ServiceError
 from superbot.service.report import ReportRequest, record_report
 from superbot.service.status import TaskStatus, load_plan, task_statuses
@@ -51,7 +53,8 @@ def status(
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
         day = as_of or runtime.now().astimezone(zone).date()
-        plan, statuses = task_statuses(runtime.store, day, campaign=campaign, lead=lead, plan=plan)
+        # The plan as it stood that day: a past day keeps its due dates and titles.
+        plan, statuses = task_statuses(runtime.store, day, campaign=campaign, lead=lead)
     except NotSynced as error:
         return _refuse(runtime, error, 1)
     except ServiceError as error:  # an unknown --campaign or --lead
@@ -103,7 +106,9 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
 @cli.command()
 @click.argument("task")
 @click.option("--percent", type=int, default=None, help="进度百分比 0–100")
-@click.option("--done", is_flag=True, help="已办结（等同于 100%）")
+@click.option(
+    "--done", is_flag=True, help="已办结（等同于 100%；规则要求审核时为办结申请，待督查科审核）"
+)
 @click.option(
     "--state", type=click.Choice([s.value for s in State if s is not State.DONE]), default=None
 )
@@ -149,6 +154,10 @@ def report(
         return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
     person = plan.people.get(by) if by else None
     task_ = recorded.status.task
+    notice = None
+    if recorded.claim is not None:  # 待审核: the coordinators are asked to review it
+        runtime.review.announce(recorded.claim, runtime.now())
+        notice = deliver(runtime, REVIEW, str(recorded.claim.id))
     runtime.echo(
         runtime.render(
             "cli/report.txt",
@@ -156,6 +165,8 @@ def report(
             person=person,
             zone=zone,
             indicator_names={i.id: i.name for i in task_.indicators},
+            notice=notice,
+            people=plan.people,
         )
     )
     return 0
