@@ -1,6 +1,8 @@
 """superbot's benchmarks: each use case timed against a floor measured in the same run.
 
     .venv/bin/python bench/run.py                   # 100, 1,000 and 5,000 tasks on SQLite
+                                                    # (tasks.yaml alone: 1,000 to 100,000)
+    .venv/bin/python bench/run.py --sizes '' --load-sizes 1000,10000,100000   # tasks.yaml only
     .venv/bin/python bench/run.py --postgres        # and on PostgreSQL (a throwaway schema)
     .venv/bin/python bench/run.py --quick           # a smoke run: one small plan
     .venv/bin/python bench/run.py --json out.json   # the figures as JSON too
@@ -22,6 +24,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +36,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ruamel.yaml import YAML
+import yaml
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -75,6 +78,8 @@ IN_MEMORY = "memory"
 BUDGET = 60.0  # seconds of timed runs per benchmark and size, about
 BENCHMARKS = [  # in the order of the table
     "load + validate tasks.yaml",
+    "load + validate, floor without GC",
+    "superbot check (process)",
     "light computation",
     "first sync",
     "no-op sync",
@@ -318,27 +323,132 @@ def insert_reports(engine: Engine, reports: Sequence[MonthlyReport]) -> None:
 
 
 # -- 1. load + validate tasks.yaml -----------------------------------------------------------
+#
+# Measured on its own sizes (1,000, 10,000 and 100,000 tasks by default): a plan is read long
+# before it has a database, and a 100,000-task plan's year of reports is not needed to read it.
+
+LOAD_SIZES = (1_000, 10_000, 100_000)
+QUICK_LOAD_SIZES = (50,)
 
 
-def load_and_validate_plan(work: Workload, repeat: int) -> Figure:
-    def ruamel_load() -> object:
-        return YAML(typ="rt").load(work.source.decode("utf-8"))
+def libyaml_compose(text: str) -> object:
+    """The floor: libyaml builds the node tree with the line and column of every value."""
+    return yaml.compose(text, Loader=yaml.CSafeLoader)
+
+
+def collector_paused(work: Callable[[], object]) -> Callable[[], object]:
+    def paused() -> object:
+        gc.disable()
+        try:
+            return work()
+        finally:
+            gc.enable()
+
+    return paused
+
+
+def load_and_validate(size: int, repeat: int) -> list[Figure]:
+    source = plan_yaml(Shape.of(size)).encode()
+    loaded = parse_plan(source, "bench.yaml")
+    if loaded.plan is None:
+        problems = "\n".join(f"{p.line}:{p.col}: {p.text}" for p in loaded.errors)
+        raise SystemExit(f"the synthetic plan does not validate:\n{problems}")
+    print(f"\n{size:,} tasks: tasks.yaml of {len(source):,} bytes", flush=True)
+
+    def compose() -> object:
+        return libyaml_compose(source.decode("utf-8"))
 
     def parse() -> object:
-        return parse_plan(work.source, "bench.yaml")
+        return parse_plan(source, "bench.yaml")
 
-    floors, measures = alternate(timed(ruamel_load), timed(parse), repeat)
-    return Figure(
-        "load + validate tasks.yaml",
-        IN_MEMORY,
-        work.size,
-        work.size,
-        "task",
-        "ruamel.yaml round-trip load of the text",
-        floors,
-        measures,
-        {"bytes": len(work.source)},
+    notes = {"bytes": len(source)}
+    floors, measures = alternate(timed(compose), timed(parse), repeat)
+    figures = [
+        Figure(
+            "load + validate tasks.yaml",
+            IN_MEMORY,
+            size,
+            size,
+            "task",
+            "yaml.compose(text, Loader=yaml.CSafeLoader): libyaml's node tree with positions",
+            floors,
+            measures,
+            notes,
+        )
+    ]
+    # parse_plan pauses the cyclic collector while it builds its tree; the same pause for the
+    # floor shows what is left when both are spared the collections.
+    floors, measures = alternate(timed(collector_paused(compose)), timed(parse), repeat)
+    figures.append(
+        Figure(
+            "load + validate, floor without GC",
+            IN_MEMORY,
+            size,
+            size,
+            "task",
+            "the same compose with the cyclic collector paused, as parse_plan pauses it",
+            floors,
+            measures,
+            notes,
+        )
     )
+    figures.append(check_process(source, size))
+    show(figures)
+    return figures
+
+
+def check_process(source: bytes, size: int) -> Figure:
+    """`superbot check` as a coordinator runs it, start-up included: wall time and peak
+    memory, against a Python process that only reads the file and composes it."""
+    with tempfile.TemporaryDirectory(prefix="superbot-bench-") as folder:
+        tasks = Path(folder) / "tasks.yaml"
+        tasks.write_bytes(source)
+        compose_only = (
+            "import sys, yaml; "
+            "yaml.compose(open(sys.argv[1], encoding='utf-8').read(), Loader=yaml.CSafeLoader)"
+        )
+        floor, floor_rss = child_run([sys.executable, "-c", compose_only, str(tasks)])
+        superbot = str(Path(sys.executable).with_name("superbot"))
+        measured, measured_rss = child_run([superbot, "check", "--tasks", str(tasks)])
+    return Figure(
+        "superbot check (process)",
+        IN_MEMORY,
+        size,
+        size,
+        "task",
+        "a python process that reads the file and composes it (one run each)",
+        [floor],
+        [measured],
+        {"peak_rss_mb": measured_rss, "floor_peak_rss_mb": floor_rss},
+    )
+
+
+# Runs a command and prints its wall seconds and peak memory. A child forked from this big
+# process would count the parent's pages in its own peak (Linux keeps the high-water mark
+# across exec); forked from this small one, it counts only its own.
+_MEASURE = """
+import resource, subprocess, sys, time
+started = time.perf_counter()
+status = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+elapsed = time.perf_counter() - started
+print(status, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
+def child_run(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one child process."""
+    environment = dict(os.environ, SUPERBOT_DATABASE_URL="sqlite:///:memory:")
+    measured = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status, elapsed, peak = measured.stdout.split()
+    if int(status) not in (0, 1):
+        raise SystemExit(f"{command[0]} exited with {status}")
+    return float(elapsed), float(peak)
 
 
 # -- 2. sync ---------------------------------------------------------------------------------
@@ -741,7 +851,7 @@ def run_size(tasks: int, databases: Sequence[Databases], repeat: int) -> list[Fi
         figures.extend(new)
 
     try:
-        add(load_and_validate_plan(work, repeat), light_computation(work, repeat))
+        add(light_computation(work, repeat))
         for db in databases:
             add(first_sync(db, work, repeat), noop_sync(db, work, repeat))
             add(one_title_changed_sync(db, work, repeat))
@@ -827,7 +937,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: one small plan")
     parser.add_argument(
-        "--sizes", type=lambda s: tuple(int(n) for n in s.split(",")), help="e.g. 100,1000"
+        "--sizes",
+        type=lambda s: tuple(int(n) for n in s.split(",") if n),
+        help="plan sizes for the rest (default 100,1000,5000; '' for none), e.g. 100,1000",
+    )
+    parser.add_argument(
+        "--load-sizes",
+        type=lambda s: tuple(int(n) for n in s.split(",") if n),
+        help="plan sizes for load + validate (default 1000,10000,100000; '' for none)",
     )
     parser.add_argument("--repeat", type=int, help=f"timed runs of each (default {REPEAT})")
     parser.add_argument(
@@ -839,7 +956,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args(argv)
-    sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
+    sizes = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else SIZES)
+    load_sizes = args.load_sizes
+    if load_sizes is None:
+        load_sizes = QUICK_LOAD_SIZES if args.quick else LOAD_SIZES
     repeat = args.repeat or (QUICK_REPEAT if args.quick else REPEAT)
 
     with tempfile.TemporaryDirectory(prefix="superbot-bench-") as folder:
@@ -853,7 +973,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = machine(databases)
         print(f"superbot benchmarks: best of {repeat} after a warm-up; {before['cpus']} CPUs")
         started = time.perf_counter()
-        figures = [f for size in sizes for f in run_size(size, databases, repeat)]
+        figures = [f for size in load_sizes for f in load_and_validate(size, repeat)]
+        figures += [f for size in sizes for f in run_size(size, databases, repeat)]
         elapsed = time.perf_counter() - started
 
     order = {db: n for n, db in enumerate((IN_MEMORY, "sqlite", "postgresql"))}
@@ -868,6 +989,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "machine": before | {"load_average_after": os.getloadavg()},
                     "repeat": repeat,
                     "sizes": list(sizes),
+                    "load_sizes": list(load_sizes),
                     "seconds": elapsed,
                     "figures": [f.as_json() for f in figures],
                 },

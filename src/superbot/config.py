@@ -22,6 +22,10 @@ class Config:
     locale: str | None = None
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1:8080"
+    imap_url: str | None = None  # the office mailbox replies arrive in
+    inbound_smtp: str | None = None  # host:port of the SMTP listener for replies
+    reply_to: str | None = None  # Reply-To of reminder emails; {token} is plus-addressed
+    files_dir: Path = Path("files")  # evidence kept with reports
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
 
     @classmethod
@@ -47,5 +51,9 @@ class Config:
             locale=get("SUPERBOT_LOCALE"),
             webhook_secret=get("SUPERBOT_WEBHOOK_SECRET"),
             webhook_listen=get("SUPERBOT_WEBHOOK_LISTEN") or cls.webhook_listen,
+            imap_url=get("IMAP_URL"),
+            inbound_smtp=get("SUPERBOT_INBOUND_SMTP"),
+            reply_to=get("SUPERBOT_REPLY_TO"),
+            files_dir=Path(get("SUPERBOT_FILES_DIR") or cls.files_dir),
             environ=values,
         )

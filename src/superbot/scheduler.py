@@ -8,29 +8,28 @@ them and dispatches the outbox.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from superbot.domain.crontab import Crontab, Schedule
-from superbot.domain.model import ScheduleKind
+from superbot.domain.model import Plan, ScheduleKind
 from superbot.domain.text import Text
-from superbot.plan.load import Severity, load_plan
+from superbot.plan.load import LoadResult, Problem, read_plan_file
 from superbot.service.delivery import Delivery, due_rounds
 from superbot.service.outbox import Dispatcher
 from superbot.service.ports import PlanNotice
 from superbot.service.status import PlanClock
-from superbot.service.store import Store
-from superbot.service.sync import SyncResult, sync
+from superbot.service.store import ActivePlan, Store
+from superbot.service.sync import Action, Change, Kind, SyncResult, sync
 from superbot.store.db import LeaderLock
 
 log = logging.getLogger("superbot.scheduler")
@@ -56,28 +55,55 @@ class PlanTrigger(BaseTrigger):  # type: ignore[misc]
         return f"plan[{self.schedule.crontab.expression}]"
 
 
+class Look(Enum):
+    """What the watch sees of tasks.yaml at one look."""
+
+    UNCHANGED = "unchanged"
+    SETTLING = "settling"  # changed since the last look: read it once it holds still
+    SETTLED = "settled"  # changed, and the same at two looks in a row: read it now
+    MISSING = "missing"  # gone (deleted, renamed) since the last look
+
+
 @dataclass
 class PlanFile:
-    """What the watch last saw of tasks.yaml."""
+    """What the watch last saw of tasks.yaml.
+
+    An editor saving a file, or a copy arriving over the network, leaves it half-written for
+    a moment: the watch reads a new version only when its size and time stay the same for
+    one whole watch interval, so that a half-saved file is never applied (or reported)."""
 
     path: Path
-    fingerprint: tuple[int, int] | None = None
-    sha256: str | None = None
+    # (mtime, ctime, size, inode) of the version last read: a save that keeps the size within
+    # one tick of a coarse clock still changes the ctime, a save by rename the inode.
+    fingerprint: tuple[int, int, int, int] | None = None
+    sha256: str | None = None  # of the version last read ("" when it could not be read)
+    settling: tuple[int, int, int, int] | None = None
+    missing: bool = False
 
-    def changed(self) -> bool:
+    def look(self) -> Look:
         try:
             stat = self.path.stat()
         except OSError:
-            return False
-        fingerprint = (stat.st_mtime_ns, stat.st_size)
+            if self.missing:
+                return Look.UNCHANGED
+            self.missing, self.fingerprint, self.settling = True, None, None
+            return Look.MISSING
+        self.missing = False
+        fingerprint = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         if fingerprint == self.fingerprint:
-            return False
-        self.fingerprint = fingerprint
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()
-        if digest == self.sha256:
-            return False
-        self.sha256 = digest
-        return True
+            return Look.UNCHANGED
+        if fingerprint != self.settling:
+            self.settling = fingerprint
+            return Look.SETTLING
+        self.fingerprint, self.settling = fingerprint, None
+        return Look.SETTLED
+
+
+# A change that would archive more than this many tasks, and more than this share of them,
+# waits for a person to confirm it (`superbot sync`, or /reload): a file cut short by a
+# failed copy is a valid plan without its last campaigns.
+HOLD_ARCHIVING_TASKS = 10
+HOLD_ARCHIVING_SHARE = 0.1
 
 
 class Runner:
@@ -91,7 +117,6 @@ class Runner:
         say: Callable[[Text], str],
         clock: Callable[[], datetime],
         leader: LeaderLock | None = None,
-        on_plan_applied: Callable[[], Any] | None = None,
     ) -> None:
         self.store = store
         self.delivery = delivery
@@ -100,9 +125,14 @@ class Runner:
         self.say = say
         self.clock = clock
         self.leader = leader
-        self.on_plan_applied = on_plan_applied
         self.scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Event] = set()
+        self._reading = asyncio.Lock()  # the watch and /reload read the file one at a time
+        # The version last applied (or found already in the database), and the version the
+        # coordinators were last told is broken since: the keys of the notices, so that each
+        # change of state is told once, by however many instances watch the same file.
+        self._good: str | None = None
+        self._broken: str | None = None
 
     # -- the work of one tick, callable with any `now` ------------------------------------
 
@@ -126,39 +156,117 @@ class Runner:
             self.store.set_watermark(kind.value, now)
         return enqueued
 
+    # -- tasks.yaml --------------------------------------------------------------------------
+
     def reload_plan(self, now: datetime | None = None, *, force: bool = False) -> SyncResult | None:
-        """Apply tasks.yaml if it changed and is valid; if broken, keep the running plan and
-        tell the coordinators what is wrong (once per version of the file)."""
-        if not self.plan_file.changed() and not force:
-            return None
+        """Apply tasks.yaml if it is a new version and valid; if broken, missing or unreadable,
+        keep the running plan and tell the coordinators what is wrong (once per version).
+
+        Blocking (reads, parses, writes the database): the running bot calls it through
+        :meth:`watch` and :meth:`reload_now`, in a worker thread."""
+        return self.apply(read_plan_file(self.plan_file.path), now, force=force)[1]
+
+    def apply(
+        self, loaded: LoadResult, now: datetime | None = None, *, force: bool = False
+    ) -> tuple[LoadResult, SyncResult | None]:
         now = now or self.clock()
-        result = load_plan(self.plan_file.path)
-        lines = tuple(
-            f"{result.path}:{p.line}:{p.col}: {self.say(p.text)}"
-            for p in result.problems
-            if p.severity is Severity.ERROR
-        )
-        key = f"{result.sha256[:16]}"
-        if result.plan is None:
-            log.error("tasks.yaml not applied:\n%s", "\n".join(lines))
-            if self.store.active_plan() is not None:
-                self.delivery.notify_coordinators(
-                    PlanNotice(result.path, lines, applied=False), key, now
-                )
-            return None
-        outcome = sync(
-            self.store,
-            result.plan,
-            now=now,
-            source=result.path,
-            sha256=result.sha256,
-            dry_run=False,
-        )
+        if not force and loaded.sha256 == self.plan_file.sha256:
+            return loaded, None
+        self.plan_file.sha256 = loaded.sha256
+        active = self.store.active_plan()
+        if self._good is None and active is not None and active.last_sync is not None:
+            self._good = active.last_sync.sha256
+        if loaded.plan is None:
+            lines = tuple(
+                f"{loaded.path}:{p.line}:{p.col}: {self.say(p.text)}" for p in loaded.errors
+            )
+            self._refuse(PlanNotice(loaded.path, lines, applied=False), loaded.sha256, now)
+            return loaded, None
+        held = () if force or active is None else _archiving_many(loaded.plan, active)
+        if held:
+            lines = tuple(self._change_line(change) for change in held)
+            notice = PlanNotice(loaded.path, lines, applied=False, held=len(held))
+            self._refuse(notice, loaded.sha256, now, kind="held")
+            return loaded, None
+        try:
+            outcome = sync(
+                self.store,
+                loaded.plan,
+                now=now,
+                source=loaded.path,
+                sha256=loaded.sha256,
+                dry_run=False,
+            )
+        except Exception as error:  # the database refused it: the running plan stays
+            log.exception("tasks.yaml could not be applied")
+            self.plan_file.sha256 = self.plan_file.fingerprint = None  # try again next look
+            failure = Text.of("plan.apply_failed", reason=type(error).__name__)
+            line = f"{loaded.path}:1:1: {self.say(failure)}"
+            self._refuse(PlanNotice(loaded.path, (line,), applied=False), loaded.sha256, now)
+            return replace(loaded, problems=(Problem(1, 1, failure),), plan=None), None
+        self._applied(loaded, outcome, now, told=active is not None)
+        return loaded, outcome
+
+    def _refuse(self, notice: PlanNotice, sha256: str, now: datetime, kind: str = "bad") -> None:
+        version = sha256[:12] or "gone"
+        log.error("%s", "\n".join((self.say(Text.of("plan.not_applied")), *notice.lines)))
+        self._broken = version
+        if self.store.active_plan() is not None:
+            key = f"{kind}-{version}-{(self._good or 'none')[:12]}"
+            self.delivery.notify_coordinators(notice, key, now)
+
+    def _applied(self, loaded: LoadResult, outcome: SyncResult, now: datetime, told: bool) -> None:
+        version = loaded.sha256[:12]
         if outcome.applied:
-            log.info("tasks.yaml applied: %s", outcome)
-            if self.on_plan_applied is not None:
-                self.on_plan_applied()
-        return outcome
+            log.info(
+                "%s",
+                self.say(
+                    Text.of(
+                        "plan.applied",
+                        path=loaded.path,
+                        added=outcome.count(Action.ADDED),
+                        changed=outcome.count(Action.CHANGED),
+                        archived=outcome.count(Action.ARCHIVED),
+                        restored=outcome.count(Action.RESTORED),
+                    )
+                ),
+            )
+        recovered = self._broken is not None
+        if told and (recovered or not outcome.nothing_to_do):
+            lines = tuple(self._change_line(change) for change in outcome.changes)
+            notice = PlanNotice(loaded.path, lines, applied=True, recovered=recovered)
+            since = self._broken if recovered else (self._good or "none")[:12]
+            self.delivery.notify_coordinators(notice, f"ok-{version}-{since}", now)
+        self._good, self._broken = loaded.sha256, None
+
+    def _change_line(self, change: Change) -> str:
+        return self.say(
+            Text.of(
+                "plan.change",
+                action=change.action.value,
+                kind=change.kind.value,
+                id=change.id,
+                name=change.name,
+                reports=change.reports,
+            )
+        )
+
+    async def watch(self, now: datetime | None = None) -> SyncResult | None:
+        """One look of the watch: a settled new version, or a vanished file, is read in a
+        worker thread (a 100,000-task plan takes seconds to parse and sync)."""
+        if self.plan_file.look() not in (Look.SETTLED, Look.MISSING):
+            return None
+        async with self._reading:
+            return await asyncio.to_thread(self.reload_plan, now)
+
+    async def reload_now(self, now: datetime) -> tuple[LoadResult, SyncResult | None]:
+        """A coordinator's /reload: read at once, apply even a large archiving on their word;
+        a broken file is answered to them and changes nothing."""
+        async with self._reading:
+            loaded = await asyncio.to_thread(read_plan_file, self.plan_file.path)
+            if loaded.plan is None:
+                return loaded, None
+            return await asyncio.to_thread(self.apply, loaded, now, force=True)
 
     # -- running for real ------------------------------------------------------------------
 
@@ -215,7 +323,7 @@ class Runner:
     async def _watch_job(self) -> None:
         async with self._job():
             try:
-                if self.reload_plan() is not None:
+                if await self.watch() is not None:
                     self.reschedule()
                     await self.tick()
                 else:
@@ -252,3 +360,12 @@ class Runner:
             scheduler.shutdown(wait=False)
             if self.leader is not None:
                 self.leader.release()
+
+
+def _archiving_many(plan: Plan, active: ActivePlan) -> tuple[Change, ...]:
+    """The tasks a change would archive, when they are too many to archive unconfirmed."""
+    kept = {task.id for task in plan.tasks}
+    gone = [task for task in active.tasks if task.id not in kept]
+    if len(gone) <= HOLD_ARCHIVING_TASKS or len(gone) <= HOLD_ARCHIVING_SHARE * len(active.tasks):
+        return ()
+    return tuple(Change(Kind.TASK, task.id, task.title, Action.ARCHIVED) for task in gone)

@@ -28,15 +28,15 @@ from superbot.bot.app import Webhook, build_application, serve
 from superbot.bot.reload import TasksFileReload
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
-from superbot.domain.model import Report, ScheduleKind
-from superbot.plan.load import load_plan
+from superbot.domain.model import Account, Report, ScheduleKind
+from superbot.plan.load import read_plan_file
 from superbot.scheduler import PlanFile, Runner
 from superbot.service.delivery import round_for
 from superbot.service.supervision import Supervision
 from superbot.service.sync import sync
+from superbot.store.accounts import SqlAccounts
 from superbot.store.db import make_engine, migrate
 from superbot.store.sql import SqlStore
-from superbot.store.telegram import SqlBindings
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2022, 6, 22, 10, 0, tzinfo=ZONE)
@@ -48,6 +48,23 @@ WANGLI = 1003  # 王丽, 督查科: coordinator
 STRANGER = 1999  # bound to nobody
 PEOPLE = {LIMH: "limh", ZHANGJH: "zhangjh", WANGLI: "wangli"}
 GROUP = -1001234567890  # the plan's broadcast group
+
+
+class TelegramBindings:
+    """The accounts store, spoken to with Telegram user ids as the tests know people."""
+
+    def __init__(self, accounts: SqlAccounts) -> None:
+        self.accounts = accounts
+        self.add_invite = accounts.add_invite
+        self.invite = accounts.invite
+        self.use_invite = accounts.use_invite
+
+    def bind(self, person_id: str, user_id: int, now: datetime) -> None:
+        self.accounts.bind(person_id, Account("telegram", str(user_id)), now)
+
+    def person_for(self, user_id: int | Account) -> str | None:
+        account = user_id if isinstance(user_id, Account) else Account("telegram", str(user_id))
+        return self.accounts.person_for(account)
 
 
 class Clock:
@@ -93,8 +110,8 @@ class World:
         return self.runtime.store
 
     @property
-    def bindings(self) -> SqlBindings:
-        return self.runtime.bindings
+    def bindings(self) -> TelegramBindings:
+        return TelegramBindings(self.runtime.accounts)
 
     def reports(self, task_id: str) -> list[Report]:
         return self.store.task_reports(task_id)
@@ -192,7 +209,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = load_plan(SHIPPED_TASKS)
+    loaded = read_plan_file(SHIPPED_TASKS)
     assert loaded.plan is not None
     sync(
         SqlStore(engine),
@@ -281,7 +298,7 @@ async def world(
         say=runtime.say,
         clock=clock,
     )
-    runner.plan_file.changed()  # the file as synced above
+    runner.reload_plan()  # the file as synced above: read once, nothing to apply
     application = build_application(
         token=server.token,
         api_root=server.url,

@@ -114,3 +114,13 @@ def test_invite_without_a_token_says_how_to_bind(cli: Cli) -> None:
     unknown = cli("invite", "zhangj")
     assert unknown.status == 2
     assert "没有编号为 zhangj 的人员，是不是 zhangjh？" in unknown.err
+
+
+async def test_an_account_bound_to_someone_cannot_take_another_code(world: World) -> None:
+    from tests.bot.conftest import LIMH
+
+    world.bind(LIMH)
+    code = invite(world, "zhangjh")
+    [refused] = await world.says(LIMH, f"/start {code}")
+    assert "这个 Telegram 账号已绑定为“李明辉”，不能再绑定别人" in refused.text
+    assert world.bindings.person_for(LIMH) == "limh"

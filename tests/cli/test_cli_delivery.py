@@ -23,10 +23,10 @@ from tests.fakes.smtp import SmtpServer, smtp_server
 from tests.fakes.telegram_api import FakeTelegram
 
 from superbot.config import Config
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 
 GROUP = -1001234567890
-PLAN = load_plan(Path(__file__).resolve().parents[2] / "tasks.yaml").plan
+PLAN = read_plan_file(Path(__file__).resolve().parents[2] / "tasks.yaml").plan
 assert PLAN is not None
 SENDER = "督查科 <duban@example.gov.cn>"
 

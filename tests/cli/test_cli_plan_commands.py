@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "tasks.yaml"
-PLAN = load_plan(SHIPPED).plan
+PLAN = read_plan_file(SHIPPED).plan
 assert PLAN is not None
 ADDED = len(PLAN.departments) + len(PLAN.people) + len(PLAN.campaigns) + len(PLAN.tasks)
 
@@ -129,8 +129,7 @@ def test_check_shows_warnings_and_still_passes(cli, tmp_path: Path) -> None:
         ),
         pytest.param(
             b"a: [1\nb: 2",
-            "2:2: 不是有效的 YAML：expected ',' or ']', but got ':'"
-            "（while parsing a flow sequence）；请检查缩进、冒号和引号",
+            "2:2: YAML 格式有误：第 1 行第 4 列的“[”没有配对的“]”，或是中间少了英文逗号",
             id="not-yaml",
         ),
         pytest.param(

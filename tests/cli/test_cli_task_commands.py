@@ -13,10 +13,10 @@ import pytest
 from superbot.cli import main
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 
 SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
-PLAN = load_plan(SHIPPED).plan
+PLAN = read_plan_file(SHIPPED).plan
 assert PLAN is not None
 JSON_FIELDS = {
     "id",
@@ -540,8 +540,8 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "approve、bulletin、check、dossier、extend、invite、reject、report、review、run、"
-            "schedule、send、status、sync",
+            "approve、bulletin、check、dossier、extend、form、import、invite、reject、report、"
+            "review、run、schedule、send、status、sync",
             id="unknown-command",
         ),
         pytest.param(

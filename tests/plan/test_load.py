@@ -10,7 +10,7 @@ import pytest
 
 from superbot.domain.calendar import Holidays
 from superbot.domain.model import RobotKind, Rules, ScheduleKind
-from superbot.plan.load import LoadResult, Problem, Severity, load_plan, parse_plan
+from superbot.plan.load import LoadResult, Problem, Severity, parse_plan, read_plan_file
 from superbot.render.environment import Texts, make_environment
 
 SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
@@ -795,8 +795,7 @@ def test_warnings_leave_the_plan_valid(
             2,
             2,
             "plan.syntax",
-            "不是有效的 YAML：expected ',' or ']', but got ':'（while parsing a flow sequence）；"
-            "请检查缩进、冒号和引号",
+            "YAML 格式有误：第 1 行第 4 列的“[”没有配对的“]”，或是中间少了英文逗号",
             id="unclosed-bracket",
         ),
         pytest.param(b"key: value: other\n", 1, 11, "plan.syntax", None, id="two-colons"),
@@ -858,7 +857,7 @@ def test_a_file_that_is_not_a_plan_gets_exactly_one_problem(
 )
 def test_a_path_that_is_not_a_file(make: object, key: str, message: str, tmp_path: Path) -> None:
     path = make(tmp_path)  # type: ignore[operator]
-    result = load_plan(path)
+    result = read_plan_file(path)
     assert positions(result.problems) == [(1, 1, key)]
     assert SAY(result.problems[0].text) == message
     assert result.plan is None
@@ -924,7 +923,7 @@ def test_settings_are_read_with_their_values() -> None:
 
 
 def test_the_shipped_plan_loads_without_errors() -> None:
-    result = load_plan(SHIPPED)
+    result = read_plan_file(SHIPPED)
     assert result.errors == ()
     plan = result.plan
     assert plan is not None
@@ -942,7 +941,7 @@ def test_the_shipped_plan_loads_without_errors() -> None:
 
 
 def test_the_shipped_plan_has_the_eight_special_campaign_tasks() -> None:
-    plan = load_plan(SHIPPED).plan
+    plan = read_plan_file(SHIPPED).plan
     assert plan is not None
     (eight,) = [c for c in plan.campaigns if "八大专项攻坚行动" in c.name]
     assert len([t for t in plan.tasks if t.campaign_id == eight.id]) == 8

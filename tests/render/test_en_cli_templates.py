@@ -16,7 +16,7 @@ from tests.conftest import Cli
 
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.render.environment import make_environment, packaged_templates
 from superbot.render.terminal import truncate
 from superbot.service.delivery import Reach
@@ -143,7 +143,7 @@ def en_cli(capsys: pytest.CaptureFixture[str], config: Config) -> Cli:
 @pytest.fixture
 def plan_words(tasks_file: Path) -> list[str]:
     """Every name the plan brings, as printed whole or cut to a table column, longest first."""
-    plan = load_plan(tasks_file).plan
+    plan = read_plan_file(tasks_file).plan
     assert plan is not None
     words = {plan.settings.name}
     words |= {d.name for d in plan.departments} | {p.name for p in plan.people}

@@ -29,7 +29,7 @@ from superbot.domain.model import (
     Task,
 )
 from superbot.domain.periods import Period, month_of, week_before
-from superbot.plan.load import load_plan
+from superbot.plan.load import read_plan_file
 from superbot.service.bulletin import MonthFacts, compose_bulletin
 from superbot.service.ports import PlanNotice
 from superbot.service.status import TaskStatus, assess_tasks
@@ -105,7 +105,7 @@ def one_task_plan() -> Plan:
 
 @cache
 def shipped_plan() -> Plan:
-    result = load_plan(SHIPPED_TASKS)
+    result = read_plan_file(SHIPPED_TASKS)
     assert result.plan is not None, result.problems
     plan = result.plan
     # One title a person might really write, to prove it survives every format.
@@ -153,7 +153,7 @@ def active(plan: Plan) -> ActivePlan:
         campaigns={c.id: c for c in plan.campaigns},
         tasks=list(plan.tasks),
         coordinators=plan.settings.coordinators,
-        telegram={p.id: p.telegram for p in plan.people if p.telegram is not None},
+        accounts={p.id: p.accounts for p in plan.people},
     )
 
 

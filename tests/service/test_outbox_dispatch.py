@@ -10,8 +10,9 @@ from sqlalchemy import text
 from tests.fakes.channel import RecordingChannel
 from tests.fakes.clock import FakeClock
 
+from superbot.channels.telegram import TelegramChannel
 from superbot.service.outbox import Dispatcher, NewItem, Status, backoff, dedupe_key
-from superbot.service.ports import Attachment, ChannelError, Message, Pace, Rate
+from superbot.service.ports import Attachment, ChannelError, Message
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
 
@@ -163,7 +164,7 @@ async def test_a_chat_gets_at_most_one_message_a_second(outbox: SqlOutbox) -> No
 
 async def test_groups_get_at_most_twenty_a_minute(outbox: SqlOutbox) -> None:
     outbox.enqueue([item("-100123", str(n)) for n in range(21)], T0)
-    channel = RecordingChannel(pace=Pace(per_recipient=Rate(1, 1.0), per_group=Rate(20, 60.0)))
+    channel = RecordingChannel(pace=TelegramChannel.pace)
     clock = FakeClock(T0)
 
     await dispatcher(outbox, channel, clock).dispatch()
@@ -196,7 +197,7 @@ async def test_attachments_and_buttons_survive_the_outbox(outbox: SqlOutbox) -> 
         body="摘要",
         attachments=(Attachment("督查通报-2022-06.html", "<p>全文</p>".encode(), "text/html"),),
         buttons=((Button("60%", "p:zcq8-1:60"),),),
-        reply_to=42,
+        reply_to="42",
     )
     outbox.enqueue([NewItem("k", "bulletin", "2022-06", "telegram", "100", message)], T0)
     channel, clock = RecordingChannel(), FakeClock(T0)

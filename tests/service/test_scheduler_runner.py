@@ -164,10 +164,10 @@ def test_the_trigger_gives_apscheduler_the_shifted_fire_time(tasks_file: Path) -
 
 def test_without_a_watermark_nothing_is_due(sqlite_url: str, tasks_file: Path) -> None:
     runtime = Runtime(Config(database_url=sqlite_url, tasks_path=tasks_file, environ={}))
-    from superbot.plan.load import load_plan
+    from superbot.plan.load import read_plan_file
     from superbot.service.sync import sync
 
-    plan = load_plan(tasks_file).plan
+    plan = read_plan_file(tasks_file).plan
     assert plan is not None
     sync(runtime.store, plan, now=at("2022-06-01 00:00"), source="t", sha256="x", dry_run=False)
     active = runtime.store.active_plan()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
 from superbot.domain.model import Indicator, Plan, Report, Rules, ScheduleKind, State
-from superbot.plan.load import load_plan, parse_plan
+from superbot.plan.load import parse_plan, read_plan_file
 from superbot.service.sync import Action, Kind, SyncResult, sync
 from superbot.store.sql import SqlStore
 from superbot.store.tables import ReportRow, SyncRunRow
@@ -132,7 +132,7 @@ def add_report(store: SqlStore, task: str, at: datetime, percent: int | None, **
 
 
 def test_first_sync_adds_everything(store: SqlStore) -> None:
-    plan = load_plan(SHIPPED).plan
+    plan = read_plan_file(SHIPPED).plan
     assert plan is not None
     result = run(store, plan)
     added = len(plan.departments) + len(plan.people) + len(plan.campaigns) + len(plan.tasks)
@@ -166,10 +166,10 @@ def test_second_sync_of_the_same_plan_does_nothing(store: SqlStore) -> None:
 
 
 def test_shipped_plan_second_sync_is_a_no_op(store: SqlStore) -> None:
-    plan = load_plan(SHIPPED).plan
+    plan = read_plan_file(SHIPPED).plan
     assert plan is not None
     run(store, plan)
-    assert run(store, load_plan(SHIPPED).plan).nothing_to_do  # type: ignore[arg-type]
+    assert run(store, read_plan_file(SHIPPED).plan).nothing_to_do  # type: ignore[arg-type]
     assert count(store, SyncRunRow) == 1
 
 

@@ -20,18 +20,21 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from superbot.domain.model import Account
 from superbot.domain.text import Text
 from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
 from superbot.render.telegram import split_lines, visible_text
-from superbot.service.conversation import (
+from superbot.service import buttons
+from superbot.service.conversation import Conversation
+from superbot.service.outcomes import (
     Cancelled,
     Confirmation,
-    Conversation,
     GroupAnswer,
     Help,
     Hint,
@@ -85,9 +88,7 @@ PRESSED = "bot/pressed.html"
 COMMANDS = "bot/commands.j2"
 BUTTONS = "reminder/buttons.j2"
 
-CALLBACK_DATA_BYTES = 64
-ANSWER_PREFIX = "p"  # p:<task>:<30|60|90|done|blocked|note>, on task messages
-CHOICE_PREFIX = "r"  # r:<task>, /report's task buttons
+TELEGRAM = "telegram"
 MAX_CHOICE_BUTTONS = 12
 CALLBACK_TEXT_LIMIT = 200
 
@@ -105,6 +106,16 @@ class Services:
 
 def services(context: Context) -> Services:
     return cast(Services, context.bot_data["services"])
+
+
+def sender(user: User) -> Account:
+    """A Telegram user as the conversation knows senders."""
+    return Account(TELEGRAM, str(user.id))
+
+
+def message_ref(chat_id: int, message_id: int) -> str:
+    """A message as the conversation knows it: opaque outside this package."""
+    return f"{chat_id}:{message_id}"
 
 
 class Answers:
@@ -148,12 +159,12 @@ class Answers:
     def keyboard(self, outcome: object) -> InlineKeyboardMarkup | None:
         if isinstance(outcome, TaskChoice) and outcome.statuses:
             # The most urgent first; the numbered list in the text has them all.
-            buttons = [
-                _button(f"{n}. {s.task.title}", f"{CHOICE_PREFIX}:{s.task.id}")
+            choices = [
+                _button(f"{n}. {s.task.title}", buttons.choice_data(s.task.id))
                 for n, s in enumerate(outcome.statuses[:MAX_CHOICE_BUTTONS], start=1)
             ]
-            rows = [[b] for b in buttons if b is not None]
-            return InlineKeyboardMarkup(rows) if len(rows) == len(buttons) else None
+            rows = [[b] for b in choices if b is not None]
+            return InlineKeyboardMarkup(rows) if len(rows) == len(choices) else None
         if isinstance(outcome, ProgressPrompt):
             return self.answer_buttons(outcome.status.task.id)
         return None
@@ -165,8 +176,8 @@ class Answers:
         for row in rows:
             line = []
             for label, code in row:
-                data = f"{ANSWER_PREFIX}:{task_id}:{code}"
-                if len(data.encode()) > CALLBACK_DATA_BYTES:
+                data = buttons.answer_data(task_id, str(code))
+                if data is None:
                     return None
                 line.append(InlineKeyboardButton(str(label), callback_data=data))
             keyboard.append(line)
@@ -187,8 +198,8 @@ def plain(html: str) -> str:
     return text if len(text) <= CALLBACK_TEXT_LIMIT else text[: CALLBACK_TEXT_LIMIT - 1] + "…"
 
 
-def _button(label: str, data: str) -> InlineKeyboardButton | None:
-    if len(data.encode()) > CALLBACK_DATA_BYTES:
+def _button(label: str, data: str | None) -> InlineKeyboardButton | None:
+    if data is None:
         return None
     return InlineKeyboardButton(label if len(label) <= 40 else label[:39] + "…", callback_data=data)
 
@@ -225,7 +236,9 @@ async def answer(update: Update, context: Context, outcome: object) -> None:
         )
     task_id = answers.about(outcome)
     if sent is not None and task_id is not None:
-        found.conversation.remember(chat.id, sent.message_id, task_id, found.clock())
+        found.conversation.remember(
+            TELEGRAM, message_ref(chat.id, sent.message_id), task_id, found.clock()
+        )
 
 
 async def say(update: Update, context: Context, html: str) -> None:

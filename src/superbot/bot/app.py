@@ -27,7 +27,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from superbot.bot import binding, buttons, commands, coordinators, groups, replies
-from superbot.bot.answers import Answers, Context, Services
+from superbot.bot.answers import TELEGRAM, Answers, Context, Services
 from superbot.bot.duplicates import drop_duplicate
 from superbot.bot.errors import on_error
 from superbot.bot.menu import show_commands
@@ -121,10 +121,8 @@ def build_application(
     # New and edited text: an edited reply updates the report it made.
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, replies.text))
     application.add_handler(MessageHandler(private & new & ~filters.TEXT, replies.not_text))
-    application.add_handler(CallbackQueryHandler(buttons.press, pattern=buttons.PATTERNS["press"]))
-    application.add_handler(
-        CallbackQueryHandler(buttons.choose, pattern=buttons.PATTERNS["choose"])
-    )
+    application.add_handler(CallbackQueryHandler(buttons.press, pattern=buttons.is_answer))
+    application.add_handler(CallbackQueryHandler(buttons.choose, pattern=buttons.is_choice))
     application.add_handler(CallbackQueryHandler(buttons.unknown))
     application.add_error_handler(on_error)
     return application
@@ -141,9 +139,8 @@ async def serve(
     found: Services = application.bot_data["services"]
     async with application:
         found.answers.bot_name = application.bot.username
-        await show_commands(
-            application.bot, found.answers, found.conversation.coordinator_accounts()
-        )
+        coordinators = found.conversation.coordinator_accounts(TELEGRAM)
+        await show_commands(application.bot, found.answers, [int(c) for c in coordinators])
         await application.start()
         updater = application.updater
         assert updater is not None

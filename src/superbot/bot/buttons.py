@@ -1,5 +1,5 @@
-"""Inline buttons: answers on task messages (``p:TASK:CODE``) and /report's task choice
-(``r:TASK``)."""
+"""Inline buttons: answers on task messages and /report's task choice (the protocol is
+:mod:`superbot.service.buttons`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,21 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from superbot.bot.answers import ANSWER_PREFIX, CHOICE_PREFIX, Context, answer, services
-from superbot.service.conversation import Confirmation
+from superbot.bot.answers import Context, answer, message_ref, sender, services
+from superbot.service import buttons
+from superbot.service.outcomes import Confirmation
 
 log = logging.getLogger("superbot.bot")
+
+
+def is_answer(data: object) -> bool:
+    press = buttons.read_press(data if isinstance(data, str) else None)
+    return press is not None and press.kind == buttons.ANSWER
+
+
+def is_choice(data: object) -> bool:
+    press = buttons.read_press(data if isinstance(data, str) else None)
+    return press is not None and press.kind == buttons.CHOICE
 
 
 async def press(update: Update, context: Context) -> None:
@@ -22,9 +33,15 @@ async def press(update: Update, context: Context) -> None:
     if query is None or user is None or query.message is None:
         return
     found = services(context)
-    _, task_id, code = (query.data or "").split(":", 2)
+    pressed = buttons.read_press(query.data)
+    assert pressed is not None  # the handler's pattern let only answers through
     outcome = found.conversation.press(
-        user.id, query.message.message_id, query.id, task_id, code, found.clock()
+        sender(user),
+        message_ref(query.message.chat.id, query.message.message_id),
+        query.id,
+        pressed.task_id,
+        pressed.answer,
+        found.clock(),
     )
     await query.answer(found.answers.toast(outcome))
     if isinstance(outcome, Confirmation):
@@ -33,7 +50,7 @@ async def press(update: Update, context: Context) -> None:
             await query.edit_message_text(
                 card,
                 parse_mode=ParseMode.HTML,
-                reply_markup=found.answers.answer_buttons(task_id),
+                reply_markup=found.answers.answer_buttons(pressed.task_id),
             )
         except BadRequest as error:  # too old to edit, or unchanged: the answer still goes
             log.info("task message not edited: %s", error.message)
@@ -46,8 +63,9 @@ async def choose(update: Update, context: Context) -> None:
     if query is None or user is None:
         return
     found = services(context)
-    task_id = (query.data or "").removeprefix(f"{CHOICE_PREFIX}:")
-    outcome = found.conversation.choose(user.id, task_id, found.clock())
+    pressed = buttons.read_press(query.data)
+    assert pressed is not None
+    outcome = found.conversation.choose(sender(user), pressed.task_id, found.clock())
     await query.answer()
     await answer(update, context, outcome)
 
@@ -57,10 +75,4 @@ async def unknown(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    services(context).conversation.unknown_button(user.id)
-
-
-PATTERNS = {
-    "press": rf"^{ANSWER_PREFIX}:[^:]+:[^:]+$",
-    "choose": rf"^{CHOICE_PREFIX}:[^:]+$",
-}
+    services(context).conversation.unknown_button(sender(user))

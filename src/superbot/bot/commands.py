@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from superbot.bot.answers import Context, answer, services
+from superbot.bot.answers import Context, answer, message_ref, sender, services
 
 
 async def tasks(update: Update, context: Context) -> None:
@@ -12,7 +12,7 @@ async def tasks(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.conversation.tasks(user.id, found.clock()))
+    await answer(update, context, found.conversation.tasks(sender(user), found.clock()))
 
 
 async def report(update: Update, context: Context) -> None:
@@ -22,7 +22,7 @@ async def report(update: Update, context: Context) -> None:
         return
     found = services(context)
     task = context.args[0] if context.args else None
-    await answer(update, context, found.conversation.report(user.id, task, found.clock()))
+    await answer(update, context, found.conversation.report(sender(user), task, found.clock()))
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -30,7 +30,7 @@ async def cancel(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.conversation.cancel(user.id, found.clock()))
+    await answer(update, context, found.conversation.cancel(sender(user), found.clock()))
 
 
 async def done(update: Update, context: Context) -> None:
@@ -41,9 +41,8 @@ async def done(update: Update, context: Context) -> None:
     found = services(context)
     args = context.args or []
     outcome = found.conversation.done(
-        user.id,
-        message.chat_id,
-        message.message_id,
+        sender(user),
+        message_ref(message.chat_id, message.message_id),
         args[0] if args else None,
         " ".join(args[1:]) or None,
         found.clock(),
@@ -58,18 +57,20 @@ async def history(update: Update, context: Context) -> None:
         return
     found = services(context)
     task = context.args[0] if context.args else None
-    await answer(update, context, found.conversation.history(user.id, task, found.clock()))
+    await answer(update, context, found.conversation.history(sender(user), task, found.clock()))
 
 
 async def help_(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await answer(update, context, services(context).conversation.help(user.id))
+    await answer(update, context, services(context).conversation.help(sender(user)))
 
 
 async def unknown(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await answer(update, context, services(context).conversation.hint(user.id, "unknown_command"))
+    await answer(
+        update, context, services(context).conversation.hint(sender(user), "unknown_command")
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from superbot.bot.answers import Context, answer, services
+from superbot.bot.answers import Context, answer, sender, services
 
 
 async def status(update: Update, context: Context) -> None:
@@ -14,7 +14,7 @@ async def status(update: Update, context: Context) -> None:
         return
     found = services(context)
     campaign = " ".join(context.args or []) or None
-    await answer(update, context, found.supervision.status(user.id, campaign, found.clock()))
+    await answer(update, context, found.supervision.status(sender(user), campaign, found.clock()))
 
 
 async def overdue(update: Update, context: Context) -> None:
@@ -22,7 +22,7 @@ async def overdue(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.supervision.overdue(user.id, found.clock()))
+    await answer(update, context, found.supervision.overdue(sender(user), found.clock()))
 
 
 async def who(update: Update, context: Context) -> None:
@@ -31,7 +31,7 @@ async def who(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.supervision.who(user.id, found.clock()))
+    await answer(update, context, found.supervision.who(sender(user), found.clock()))
 
 
 async def remind(update: Update, context: Context) -> None:
@@ -41,7 +41,7 @@ async def remind(update: Update, context: Context) -> None:
         return
     found = services(context)
     department = " ".join(context.args or []) or None
-    await answer(update, context, found.supervision.remind(user.id, department, found.clock()))
+    await answer(update, context, found.supervision.remind(sender(user), department, found.clock()))
     if found.dispatch is not None:
         context.application.create_task(found.dispatch(), name="dispatch after /remind")
 
@@ -52,7 +52,7 @@ async def bulletin(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.supervision.bulletin(user.id, found.clock()))
+    await answer(update, context, found.supervision.bulletin(sender(user), found.clock()))
 
 
 async def reload(update: Update, context: Context) -> None:
@@ -61,4 +61,4 @@ async def reload(update: Update, context: Context) -> None:
     if user is None:
         return
     found = services(context)
-    await answer(update, context, found.supervision.reload(user.id, found.clock()))
+    await answer(update, context, await found.supervision.reload(sender(user), found.clock()))

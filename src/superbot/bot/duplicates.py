@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from superbot.bot.answers import Context, services
+from superbot.bot.answers import TELEGRAM, Context, services
 
 
 async def drop_duplicate(update: Update, context: Context) -> None:
     found = services(context)
-    if not found.conversation.first_time(update.update_id, found.clock()):
+    if not found.conversation.first_time(TELEGRAM, str(update.update_id), found.clock()):
         raise ApplicationHandlerStop

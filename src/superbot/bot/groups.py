@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from superbot.bot.answers import Context, answer, services
+from superbot.bot.answers import Context, answer, sender, services
 
 
 async def in_group(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await answer(update, context, services(context).conversation.in_group(user.id))
+    await answer(update, context, services(context).conversation.in_group(sender(user)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from superbot.bot.answers import Context, answer, services
+from superbot.bot.answers import Context, answer, message_ref, sender, services
 
 
 async def text(update: Update, context: Context) -> None:
@@ -16,11 +16,10 @@ async def text(update: Update, context: Context) -> None:
     found = services(context)
     replied = message.reply_to_message
     outcome = found.conversation.text(
-        user.id,
-        message.chat_id,
-        message.message_id,
+        sender(user),
+        message_ref(message.chat_id, message.message_id),
         message.text,
-        reply_to=replied.message_id if replied is not None else None,
+        reply_to=message_ref(message.chat_id, replied.message_id) if replied else None,
         edited=update.edited_message is not None,
         now=found.clock(),
     )
@@ -33,4 +32,4 @@ async def not_text(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await answer(update, context, services(context).conversation.hint(user.id, "not_text"))
+    await answer(update, context, services(context).conversation.hint(sender(user), "not_text"))

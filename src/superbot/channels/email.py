@@ -133,6 +133,13 @@ class EmailChannel:
         mail["To"] = to
         mail["Date"] = format_datetime(self._now())
         mail["Message-ID"] = make_msgid(domain=self._sender.domain)
+        if message.reply_address is not None:
+            mail["Reply-To"] = message.reply_address
+        if message.reply_to is not None:
+            mail["In-Reply-To"] = message.reply_to
+            mail["References"] = message.reply_to
+        # RFC 3834: out-of-office responders leave these alone, so no answer loop starts.
+        mail["Auto-Submitted"] = "auto-replied" if message.reply_to else "auto-generated"
         mail.set_content(message.body)
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html")

@@ -51,7 +51,12 @@ def telegram_bot(token: str, api_root: str) -> telegram.Bot:
 class TelegramChannel:
     name = "telegram"
     # Telegram's documented limits: ~1 message/s per chat, 20/min per group, 30/s overall.
-    pace = Pace(per_recipient=Rate(1, 1.0), per_group=Rate(20, 60.0), overall=Rate(30, 1.0))
+    pace = Pace(
+        per_recipient=Rate(1, 1.0),
+        per_group=Rate(20, 60.0),
+        overall=Rate(30, 1.0),
+        group=lambda chat_id: chat_id.startswith("-"),  # groups have negative chat ids
+    )
 
     def __init__(self, bot: telegram.Bot) -> None:
         self._bot = bot
@@ -101,7 +106,7 @@ def _reply_to(message: Message) -> ReplyParameters | None:
     if message.reply_to is None:
         return None
     # The person may have deleted the message we answer; the answer still matters.
-    return ReplyParameters(message.reply_to, allow_sending_without_reply=True)
+    return ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
 
 
 def _keyboard(message: Message) -> InlineKeyboardMarkup | None:

@@ -33,7 +33,7 @@ def invite(runtime: Runtime, person: str, days: int) -> int:
     try:
         plan = load_plan(runtime.store)
         made = create_invite(
-            runtime.bindings, plan, person, runtime.now(), valid_for=timedelta(days=days)
+            runtime.accounts, plan, person, runtime.now(), valid_for=timedelta(days=days)
         )
     except ServiceError as error:
         runtime.echo(runtime.say(error.text), err=True)
@@ -56,6 +56,9 @@ def invite(runtime: Runtime, person: str, days: int) -> int:
             username=username,
             token=runtime.config.telegram_token is not None,
             problem=problem,
+            mailbox=runtime.mailbox
+            if runtime.config.imap_url or runtime.config.inbound_smtp
+            else None,
         )
     )
     return 0

@@ -232,6 +232,10 @@ async def _run(
     if application is not None and webhook_url:
         secret = runtime.config.webhook_secret or secrets.token_urlsafe(32)
         webhook = Webhook(webhook_url, secret, runtime.config.webhook_listen)
+    intake = runtime.mail_intake(dispatcher.dispatch)
+    inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
+    if listener is not None:
+        await listener.start()  # listening before run says it is running
     runtime.echo(
         runtime.render(
             "cli/run_started.txt",
@@ -251,6 +255,10 @@ async def _run(
     tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
     if application is not None:
         tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
+    if inbox is not None:
+        tasks.append(asyncio.create_task(inbox.run(stop), name="imap"))
+    if listener is not None:
+        tasks.append(asyncio.create_task(listener.run(stop), name="smtp listener"))
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         stop.set()  # one part ended (stopped, or failed): stop the other too

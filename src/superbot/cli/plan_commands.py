@@ -13,7 +13,7 @@ from superbot.cli.params import DAY
 from superbot.cli.runtime import Runtime
 from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import ScheduleKind
-from superbot.plan.load import LoadResult, Severity, load_plan
+from superbot.plan.load import LoadResult, Severity, read_plan_file
 from superbot.service.status import workday_calendar
 from superbot.service.sync import sync as sync_plan
 
@@ -28,7 +28,7 @@ tasks_option = click.option(
 
 def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) -> LoadResult:
     """Load tasks.yaml and print every problem as ``PATH:LINE:COL: message``."""
-    result = load_plan(tasks_path or runtime.config.tasks_path)
+    result = read_plan_file(tasks_path or runtime.config.tasks_path)
     for problem in result.problems:
         message = runtime.say(problem.text)
         if problem.severity is Severity.WARNING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TextIO
@@ -16,28 +16,41 @@ import telegram
 
 from superbot.bot.app import Bot as BotApplication
 from superbot.bot.app import build_application
+from superbot.bot.sent import remember_task_messages
 from superbot.channels.dingtalk import DingtalkChannel
 from superbot.channels.email import EmailChannel, SmtpSettings
 from superbot.channels.feishu import FeishuChannel
 from superbot.channels.file import FileChannel
+from superbot.channels.imap import ImapInbox, ImapSettings
+from superbot.channels.mail_reader import read_mail
+from superbot.channels.smtp_inbound import InboundSmtp
 from superbot.channels.telegram import TelegramChannel, telegram_bot
 from superbot.channels.wecom import WecomChannel
 from superbot.config import Config
 from superbot.domain.text import Text
-from superbot.render.environment import FALLBACK_LOCALE, Templates, make_environment
+from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
+from superbot.render.form import FormWorkbooks, form_states
+from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
 from superbot.service.dossier import Dossiers
-from superbot.service.outbox import Dispatcher
-from superbot.service.ports import Channel
+from superbot.service.forms import FormImport
+from superbot.service.mail import Handled, MailReplies, ReplyWay
+from superbot.service.outbox import Dispatcher, Item
+from superbot.service.ports import Channel, Receipt
 from superbot.service.review import Review
 from superbot.service.supervision import Supervision
+from superbot.store.accounts import SqlAccounts
+from superbot.store.conversations import SqlConversations
 from superbot.store.db import make_engine, migrate
+from superbot.store.evidence import FileEvidence
+from superbot.store.mail import SqlMail
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
-from superbot.store.telegram import SqlBindings
+
+MailIntake = Callable[..., Awaitable[Handled]]
 
 
 class Runtime:
@@ -129,7 +142,14 @@ class Runtime:
 
     @cached_property
     def delivery(self) -> Delivery:
-        return Delivery(self.store, self.outbox, self.renderer, self.reach)
+        return Delivery(
+            self.store,
+            self.outbox,
+            self.renderer,
+            self.reach,
+            reply_ways=self.reply_way,
+            refused_mails=self.mail.refused_between,
+        )
 
     @cached_property
     def telegram_bot(self) -> telegram.Bot | None:
@@ -164,17 +184,108 @@ class Runtime:
         return Dossiers(self.store)
 
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
-        return Dispatcher(self.outbox, self.channels, clock=self.now, sleep=sleep)
+        return Dispatcher(
+            self.outbox,
+            self.channels,
+            clock=self.now,
+            sleep=sleep,
+            on_sent={
+                "telegram": remember_task_messages(self.conversation),
+                "email": self._remember_email,
+            },
+        )
+
+    def _remember_email(self, item: Item, receipt: Receipt, now: datetime) -> None:
+        if receipt.ref:
+            self.mail_replies.remember_sent(
+                item.person_id, item.kind, item.period, receipt.ref, now
+            )
 
     # -- the bot -------------------------------------------------------------------------------
 
     @cached_property
-    def bindings(self) -> SqlBindings:
-        return SqlBindings(self.store.engine)
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self.store.engine)
+
+    @cached_property
+    def conversations(self) -> SqlConversations:
+        return SqlConversations(self.store.engine)
 
     @cached_property
     def conversation(self) -> Conversation:
-        return Conversation(self.store, self.bindings)
+        return Conversation(self.store, self.accounts, self.conversations)
+
+    # -- replies by email ----------------------------------------------------------------------
+
+    @cached_property
+    def mail(self) -> SqlMail:
+        return SqlMail(self.store.engine)
+
+    @cached_property
+    def evidence(self) -> FileEvidence:
+        return FileEvidence(self.store.engine, self.config.files_dir)
+
+    @cached_property
+    def forms(self) -> FormImport:
+        states = {locale: form_states(self.env, locale) for locale in LOCALES}
+        return FormImport(self.store, FormWorkbooks(states))
+
+    @cached_property
+    def mail_replies(self) -> MailReplies:
+        return MailReplies(
+            self.store,
+            self.conversation,
+            self.conversations,
+            self.mail,
+            self.mail,
+            self.evidence,
+            self.outbox,
+            MailAnswerRenderer(self.templates),
+            answer_channel="email" if self.reach.email else "file",
+            forms=self.forms,
+        )
+
+    @property
+    def mailbox(self) -> str:
+        """The address replies reach superbot at when no Reply-To is set: the sender's."""
+        sender = self.config.smtp_from or "superbot <superbot@localhost>"
+        return sender.rpartition("<")[2].rstrip(">").strip()
+
+    def reply_way(
+        self, person_id: str, kind: str, period: str, task_ids: Sequence[str], now: datetime
+    ) -> ReplyWay:
+        return self.mail_replies.reply_way(
+            person_id,
+            kind,
+            period,
+            task_ids,
+            now,
+            mailbox=self.mailbox,
+            reply_to=self.config.reply_to,
+        )
+
+    def mail_intake(self, dispatch: Callable[[], Awaitable[object]]) -> MailIntake:
+        """What the IMAP poller and the SMTP listener hand each received mail to: handled,
+        then its answer sent at once rather than at the next tick."""
+
+        async def take(raw: bytes, recipients: tuple[str, ...] = ()) -> Handled:
+            handled = self.mail_replies.handle(read_mail(raw, recipients), self.now())
+            if handled.answered:
+                await dispatch()
+            return handled
+
+        return take
+
+    def imap_inbox(self, intake: MailIntake) -> ImapInbox | None:
+        if self.config.imap_url is None:
+            return None
+        handled_folder = self.text("mail.handled_folder")
+        return ImapInbox(ImapSettings.from_url(self.config.imap_url, handled_folder), intake)
+
+    def inbound_smtp(self, intake: MailIntake) -> InboundSmtp | None:
+        if self.config.inbound_smtp is None:
+            return None
+        return InboundSmtp(self.config.inbound_smtp, intake)
 
     def bot_application(
         self,

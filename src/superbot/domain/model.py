@@ -29,6 +29,21 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Account:
+    """Where a person is reached and recognised: a channel (``telegram``, ``email``, later
+    ``dingtalk``, ``wecom``, ``feishu``, ``web``) and the id that channel knows them by."""
+
+    channel: str
+    id: str
+
+    @classmethod
+    def of(cls, channel: str, id_: str | int) -> Account:
+        # Addresses are compared as people type them: Zhang@Example.gov.cn is zhang@example.gov.cn.
+        text = str(id_).strip()
+        return cls(channel, text.lower() if channel == "email" else text)
+
+
+@dataclass(frozen=True)
 class Person:
     id: str
     name: str
@@ -36,6 +51,16 @@ class Person:
     position: str | None = None
     email: str | None = None
     telegram: int | None = None  # bound in tasks.yaml; invites bind in the database
+
+    @property
+    def accounts(self) -> tuple[Account, ...]:
+        """The accounts tasks.yaml gives this person."""
+        found = []
+        if self.telegram is not None:
+            found.append(Account.of("telegram", self.telegram))
+        if self.email:
+            found.append(Account.of("email", self.email))
+        return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from superbot.domain.ranking import POINTS
 from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
+from superbot.render.form import form_filename, form_words, form_workbook
 from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
 from superbot.render.xlsx import OPTIONAL_SHEETS, SHEETS, WorkbookWords, bulletin_workbook
+from superbot.service import buttons
 from superbot.service.dossier import Dossier
 from superbot.service.escalation import EscalationView
+from superbot.service.forms import FormView
 from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
 from superbot.service.review import Decided, Waiting
 from superbot.service.views import Bulletin, DigestView, ReminderView
@@ -48,11 +52,6 @@ CHANNELS = (TELEGRAM, EMAIL, FILE, *ROBOTS)
 
 HTML_MIME = "text/html"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CALLBACK_DATA_BYTES = 64
-# The bot reads these back from a button press: p:<task>:<percent|done|blocked|note>.
-ANSWER_CODES = re.compile(r"(?:100|[1-9]?[0-9]|done|blocked|note)\Z")
-# A coordinator's decision on a request: v:<request id>:<ok|no>.
-DECISION_CODES = ("ok", "no")
 
 # How many entries each list in a message may show, tried in turn until the message fits.
 # The first means "as many as the template shows by default".
@@ -85,7 +84,10 @@ class MessageRenderer:
             return parts
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "reminder/robot.md", view=view))]
-        return [Part("", self._email(subject, "reminder", view=view))]
+        message = self._email(subject, "reminder", self._forms(view), view=view)
+        if view.reply is not None:
+            message = replace(message, reply_address=view.reply.reply_to)
+        return [Part("", message)]
 
     def bulletin(
         self, view: Bulletin, channel: str, documents: Mapping[str, bytes] | None = None
@@ -291,18 +293,26 @@ class MessageRenderer:
 
     def _answer_buttons(self, task_id: str) -> tuple[tuple[Button, ...], ...]:
         rows: Sequence[Sequence[Sequence[str]]] = self._words("reminder/buttons.j2").rows
-        buttons: list[tuple[Button, ...]] = []
+        keyboard: list[tuple[Button, ...]] = []
         for row in rows:
             line: list[Button] = []
             for label, code in row:
-                if not ANSWER_CODES.match(str(code)):
+                if not buttons.is_answer(str(code)):
                     raise ValueError(f"reminder/buttons.j2: unknown answer {code!r}")
-                data = f"p:{task_id}:{code}"
-                if len(data.encode()) > CALLBACK_DATA_BYTES:
+                data = buttons.answer_data(task_id, str(code))
+                if data is None:
                     return ()  # too long an id for a button: replying to the message still works
                 line.append(Button(str(label), data))
-            buttons.append(tuple(line))
-        return tuple(buttons)
+            keyboard.append(tuple(line))
+        return tuple(keyboard)
+
+    def _forms(self, view: ReminderView) -> tuple[Attachment, ...]:
+        """The department's 填报表, to fill in and send back with the reply."""
+        if not view.tasks:
+            return ()
+        form = FormView(view.department, view.period, view.as_of, view.tasks)
+        content = form_workbook(form, form_words(self._templates, form))
+        return (Attachment(form_filename(self._templates, form), content, XLSX_MIME),)
 
     def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
         # The footer prints the ranking formula from the weights the scores were made with.
@@ -321,8 +331,13 @@ class MessageRenderer:
 
     def _decision_buttons(self, view: Waiting) -> tuple[tuple[Button, ...], ...]:
         labels: Mapping[str, str] = self._words("review/buttons.j2").labels
-        data = [(str(labels[code]), f"v:{view.request.id}:{code}") for code in DECISION_CODES]
-        return (tuple(Button(label, value) for label, value in data),)
+        assert view.request.id is not None
+        return (
+            tuple(
+                Button(str(labels[code]), buttons.decision_data(view.request.id, code))
+                for code in buttons.DECISIONS
+            ),
+        )
 
     def _blocks_docx(self, name: str, **context: Any) -> bytes:
         """A Word document from a template that lists its blocks (as ``bulletin/docx.j2``)."""

@@ -1,15 +1,18 @@
-"""Talking with department staff: binding, replies to task messages, buttons and commands.
+"""Talking with department staff on any channel: binding, replies about tasks, buttons and
+commands.
 
-Every use case starts from the Telegram account and identifies the person first: an account
-that is not bound gets :class:`NotBound` and learns nothing else. What a person says about a
-task is read with :func:`~superbot.domain.progress.read_progress`; what the person may change
-is :func:`~superbot.service.people.right`. A reading with problems, or without any progress
-where progress is asked for, is answered with what was understood and what is missing, and
-nothing is stored.
+Every use case starts from the sender (an :class:`~superbot.domain.model.Account`) and
+identifies the person first: an account that is not bound gets :class:`NotBound` and learns
+nothing else. Messages are known by opaque references that only the channel's adapter
+(``bot/`` for Telegram, the mail reader for email) makes and understands. What a person says
+about a task is read with :func:`~superbot.domain.progress.read_progress`; what the person
+may change is :func:`~superbot.service.people.right`, checked by :func:`_require` alone. A
+reading with problems, or without any progress where progress is asked for, is answered with
+what was understood and what is missing, and nothing is stored.
 
 Where a person is in a conversation (a task chosen in ``/report``, a note awaited after a
-button) is a :class:`~superbot.service.people.ChatStep` in the database, so whichever
-instance receives the next message continues it.
+button) is a :class:`ChatStep` in the database, so whichever instance receives the next
+message continues it.
 """
 
 from __future__ import annotations
@@ -17,225 +20,164 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from superbot.domain.lights import Light
-from superbot.domain.model import Report, State, Task
+from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
 from superbot.domain.progress import Reading, read_progress
 from superbot.domain.suggest import closest
-from superbot.domain.text import Text
+from superbot.service import buttons
 from superbot.service.errors import ServiceError
-from superbot.service.people import (
-    Bindings,
-    ChatStep,
-    Member,
-    Right,
-    member,
-    redeem_invite,
-    right,
+from superbot.service.outcomes import (
+    NOTE,
+    PROGRESS,
+    Cancelled,
+    Confirmation,
+    Evidence,
+    GroupAnswer,
+    Help,
+    Hint,
+    History,
+    NoteAdded,
+    NotePrompt,
+    Outcome,
+    ProgressPrompt,
+    TaskChoice,
+    TaskList,
+    Unclear,
+    Welcome,
 )
+from superbot.service.people import Accounts, Member, Right, member, redeem_invite, right
 from superbot.service.report import Recorded, ReportRequest, record_report
-from superbot.service.status import TaskStatus, load_plan, task_status, task_statuses
+from superbot.service.status import PlanClock, TaskStatus, load_plan, task_status, task_statuses
 from superbot.service.store import ActivePlan, Store
 
 # Conversation steps.
 CHOOSE_TASK = "choose_task"  # /report: which task
-PROGRESS = "progress"  # /report: how far along
-NOTE = "note"  # after a button or a recorded progress: an optional note
+PROGRESS_STEP = "progress"  # /report: how far along
+NOTE_STEP = "note"  # after a button or a recorded progress: an optional note
 
 STEP_TTL = timedelta(minutes=30)
 HISTORY_LENGTH = 8
-SOURCE = "telegram"
-
-# What a button on a task message answers (reminder/buttons.j2 writes these codes).
-DONE, BLOCKED, NOTE_BUTTON = "done", "blocked", "note"
 
 
 class NotBound(ServiceError):
-    """The Telegram account belongs to nobody in the plan."""
+    """The account belongs to nobody in the plan."""
 
     def __init__(self) -> None:
         super().__init__("conversation.unbound")
 
 
-# -- what the person is told (each one a template in templates/<locale>/bot/) -----------------
+@dataclass(frozen=True)
+class ChatStep:
+    """Where a person is in a conversation (e.g. "note" after a button)."""
+
+    step: str
+    task_id: str | None = None
+    report_id: int | None = None
+    message_ref: str | None = None  # the task message the step is about
 
 
 @dataclass(frozen=True)
-class Welcome:
-    """After binding, or /start from a bound account: who they are and their tasks."""
+class SentRef:
+    """What a sent message was about: one task, or the tasks of a reply token."""
 
-    member: Member
-    led: tuple[TaskStatus, ...]
-    supported: tuple[TaskStatus, ...]
-    as_of: date
-    just_bound: bool
+    task_id: str | None
+    token: str | None
 
 
-@dataclass(frozen=True)
-class TaskList:
-    member: Member
-    led: tuple[TaskStatus, ...]  # open tasks the department leads
-    supported: tuple[TaskStatus, ...]  # open tasks it supports (配合)
-    done: int  # led tasks already done
-    as_of: date
+class Conversations(Protocol):
+    """The conversation's memory: messages sent and received, and steps."""
 
+    def first_time(self, channel: str, ref: str, now: datetime) -> bool:
+        """True the first time a message reference is seen (and from then on it is seen)."""
+        ...
 
-@dataclass(frozen=True)
-class Help:
-    member: Member
-    leads: bool  # the department leads tasks
+    def seen(self, channel: str, ref: str) -> bool: ...
 
+    def remember(
+        self,
+        channel: str,
+        ref: str,
+        now: datetime,
+        *,
+        task_id: str | None = None,
+        token: str | None = None,
+        outbox_id: int | None = None,
+    ) -> None:
+        """A message superbot sent: replying to it reports on ``task_id`` (or the token's)."""
+        ...
 
-@dataclass(frozen=True)
-class Confirmation:
-    """A report was recorded (or, from an edited message, updated)."""
+    def sent(self, channel: str, ref: str) -> SentRef | None: ...
 
-    member: Member
-    recorded: Recorded
-    updated: bool  # an edited message changed its earlier report
-    ask_note: bool  # the bot now takes the next text as a note
-    pressed: bool = False  # made by a button on a task message
+    def step(self, sender: Account, now: datetime) -> ChatStep | None: ...
 
-    @property
-    def task(self) -> Task:
-        return self.recorded.status.task
+    def set_step(self, sender: Account, step: ChatStep, expires_at: datetime) -> None: ...
 
-    @property
-    def status(self) -> TaskStatus:
-        return self.recorded.status
+    def clear_step(self, sender: Account) -> None: ...
 
-    @property
-    def report(self) -> Report:
-        return self.recorded.report
+    def add_note(self, report_id: int, note: str) -> None: ...
 
-
-@dataclass(frozen=True)
-class Unclear:
-    """Nothing stored: what was read, and what is missing or could not be read."""
-
-    task: Task
-    understood: tuple[Text, ...]
-    problems: tuple[Text, ...]  # empty: nothing that was asked for was found
-    wanted: str  # what the person may send: "progress", or "note" (配合单位)
-
-
-@dataclass(frozen=True)
-class NoteAdded:
-    task: Task
-    note: str
-    status: TaskStatus
-
-
-@dataclass(frozen=True)
-class NotePrompt:
-    """📝 pressed, or a support department's /report: the next text is the note."""
-
-    task: Task
-
-
-@dataclass(frozen=True)
-class TaskChoice:
-    """/report: which task (a numbered list, with buttons when it is short)."""
-
-    statuses: tuple[TaskStatus, ...]
-    by_id: bool  # a coordinator without own tasks types the task id
-
-
-@dataclass(frozen=True)
-class ProgressPrompt:
-    """/report: the task is chosen; now its progress."""
-
-    status: TaskStatus
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    step: str | None  # what was cancelled; None when nothing was going on
-    kept: Task | None  # a report recorded before the cancel stays
-
-
-@dataclass(frozen=True)
-class Hint:
-    """A message the bot cannot place: how to report instead."""
-
-    member: Member
-    reason: str  # not_a_task_message | no_step | unknown_command | not_text
-
-
-@dataclass(frozen=True)
-class History:
-    task: Task
-    status: TaskStatus
-    reports: tuple[Report, ...]  # newest first
-    total: int
-    names: dict[str, str]  # person id → name
-    zone: ZoneInfo
-
-
-@dataclass(frozen=True)
-class GroupAnswer:
-    """A bound person's command in a group: the bot answers there only in private."""
-
-    member: Member
-
-
-Outcome = (
-    Confirmation | Unclear | NoteAdded | NotePrompt | TaskChoice | ProgressPrompt | Cancelled | Hint
-)
+    def evidence(self, report_ids: list[int]) -> dict[int, tuple[Evidence, ...]]: ...
 
 
 class Conversation:
-    def __init__(self, store: Store, bindings: Bindings, step_ttl: timedelta = STEP_TTL) -> None:
+    def __init__(
+        self,
+        store: Store,
+        accounts: Accounts,
+        conversations: Conversations,
+        step_ttl: timedelta = STEP_TTL,
+    ) -> None:
         self.store = store
-        self.bindings = bindings
+        self.accounts = accounts
+        self.memory = conversations
         self.step_ttl = step_ttl
 
     # -- who is talking ----------------------------------------------------------------------
 
-    def identify(self, user_id: int) -> Member:
-        found = member(load_plan(self.store), user_id)
-        if found is None:
-            raise NotBound()
-        return found
+    def identify(self, sender: Account) -> Member:
+        return _identified(load_plan(self.store), sender)
 
-    def first_time(self, update_id: int, now: datetime) -> bool:
-        """False for an update already handled (Telegram delivers some twice)."""
-        return self.bindings.first_time(update_id, now)
+    def first_time(self, channel: str, ref: str, now: datetime) -> bool:
+        """False for a message already handled (Telegram delivers some twice)."""
+        return self.memory.first_time(channel, ref, now)
 
-    def remember(self, chat_id: int, message_id: int, task_id: str, now: datetime) -> None:
-        """A bot message about a task: replying to it reports on that task."""
-        self.bindings.remember_message(chat_id, message_id, task_id, now)
+    def remember(self, channel: str, ref: str, task_id: str, now: datetime) -> None:
+        """A message about a task: replying to it reports on that task."""
+        self.memory.remember(channel, ref, now, task_id=task_id)
 
-    def in_group(self, user_id: int) -> GroupAnswer:
-        return GroupAnswer(self.identify(user_id))
+    def in_group(self, sender: Account) -> GroupAnswer:
+        return GroupAnswer(self.identify(sender))
 
-    def coordinator_accounts(self) -> list[int]:
-        """Telegram accounts of the bound coordinators (their command menu is longer)."""
+    def coordinator_accounts(self, channel: str) -> list[str]:
+        """The coordinators' accounts on a channel (their command menu is longer)."""
         plan = load_plan(self.store)
-        return [plan.telegram[p] for p in plan.coordinators if p in plan.telegram]
+        found = (plan.account(p, channel) for p in plan.coordinators)
+        return [account for account in found if account is not None]
 
-    def hint(self, user_id: int, reason: str) -> Hint:
-        """Something the bot cannot take (a photo, an unknown command): what to do instead."""
-        return Hint(self.identify(user_id), reason)
+    def hint(self, sender: Account, reason: str) -> Hint:
+        """Something that cannot be taken (a photo, an unknown command): what to do instead."""
+        return Hint(self.identify(sender), reason)
 
-    def unknown_button(self, user_id: int) -> None:
-        self.identify(user_id)
+    def unknown_button(self, sender: Account) -> None:
+        self.identify(sender)
         raise ServiceError("conversation.stale_button")
 
     # -- binding -------------------------------------------------------------------------------
 
-    def start(self, user_id: int, code: str | None, now: datetime) -> Welcome:
-        """``/start CODE`` binds the account; ``/start`` greets a bound person again."""
+    def start(self, sender: Account, code: str | None, now: datetime) -> Welcome:
+        """``/start CODE`` (or the code sent on any channel) binds the account; ``/start``
+        greets a bound person again."""
         plan = load_plan(self.store)
         code = (code or "").strip()
         if code:
-            bound = redeem_invite(self.bindings, plan, code, user_id, now)
-            self.bindings.clear_step(user_id)
+            bound = redeem_invite(self.accounts, plan, code, sender, now)
+            self.memory.clear_step(sender)
             plan = load_plan(self.store)
             return self._welcome(plan, bound, now, just_bound=True)
-        found = member(plan, user_id)
+        found = member(plan, sender)
         if found is None:
             raise ServiceError("invite.missing")
         return self._welcome(plan, found, now, just_bound=False)
@@ -248,14 +190,14 @@ class Conversation:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def help(self, user_id: int) -> Help:
+    def help(self, sender: Account) -> Help:
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
+        who = _identified(plan, sender)
         return Help(who, any(t.lead == who.department.id for t in plan.tasks))
 
-    def tasks(self, user_id: int, now: datetime) -> TaskList:
+    def tasks(self, sender: Account, now: datetime) -> TaskList:
         plan = load_plan(self.store)
-        return self._task_list(plan, _identified(plan, user_id), now)
+        return self._task_list(plan, _identified(plan, sender), now)
 
     def _task_list(self, plan: ActivePlan, who: Member, now: datetime) -> TaskList:
         today = _today(plan, now)
@@ -270,99 +212,123 @@ class Conversation:
             today,
         )
 
-    def history(self, user_id: int, task_ref: str | None, now: datetime) -> History:
+    def history(self, sender: Account, task_ref: str | None, now: datetime) -> History:
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
+        who = _identified(plan, sender)
         task = self._task(plan, task_ref, who, now, usage="conversation.history_usage")
-        if right(who, task) is Right.NONE:
-            raise ServiceError("conversation.not_yours", task=task.title, lead=_lead(plan, task))
+        _require(plan, who, task, Right.NOTES)
         reports = self.store.task_reports(task.id)
-        status = self._status(plan, task.id, now)
+        shown = tuple(reversed(reports[-HISTORY_LENGTH:]))
         return History(
             task,
-            status,
-            tuple(reversed(reports[-HISTORY_LENGTH:])),
+            self._status(plan, task.id, now),
+            shown,
             len(reports),
             {p.id: p.name for p in plan.people.values()},
-            ZoneInfo(plan.settings.timezone),
+            PlanClock.of(plan.settings).zone,
+            self.memory.evidence([r.id for r in shown if r.id is not None]),
         )
 
-    # -- what people type ----------------------------------------------------------------------
+    # -- what people write ---------------------------------------------------------------------
 
     def text(
         self,
-        user_id: int,
-        chat_id: int,
-        message_id: int,
+        sender: Account,
+        message_ref: str,
         text: str,
         *,
-        reply_to: int | None,
+        reply_to: str | None,
         edited: bool,
         now: datetime,
     ) -> Outcome | None:
-        """A text in the private chat: a reply to a task message reports on that task;
+        """A text in a private chat: a reply to a task message reports on that task;
         otherwise it continues the step the person is in. None: nothing to answer (an edit
         of a message that reported nothing)."""
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
-        ref = _source_ref(chat_id, message_id)
+        who = _identified(plan, sender)
+        source_ref = f"{sender.channel}:{message_ref}"
         if reply_to is not None:
-            task_id = self.bindings.task_for_message(chat_id, reply_to)
-            if task_id is not None:
-                task = self._active_task(plan, task_id)
-                return self._report(plan, who, user_id, task, text, ref, edited=edited, now=now)
+            about = self.memory.sent(sender.channel, reply_to)
+            if about is not None and about.task_id is not None:
+                task = self._active_task(plan, about.task_id)
+                return self._reply(
+                    plan, who, sender, task, text, source_ref, edited=edited, now=now
+                )
         if edited:
             return None
-        step = self.bindings.step(user_id, now)
+        step = self.memory.step(sender, now)
         if step is None:
             reason = "not_a_task_message" if reply_to is not None else "no_step"
             return Hint(who, reason)
         if step.step == CHOOSE_TASK:
-            return self._choose(plan, who, user_id, text, now)
+            return self._choose(plan, who, sender, text, now)
         task = self._active_task(plan, step.task_id or "")
-        if step.step == PROGRESS:
-            return self._report(plan, who, user_id, task, text, ref, edited=False, now=now)
-        self.bindings.clear_step(user_id)
-        return self._note(plan, who, task, text, step.report_id, ref, now)
+        if step.step == PROGRESS_STEP:
+            return self._reply(plan, who, sender, task, text, source_ref, edited=False, now=now)
+        self.memory.clear_step(sender)
+        return self._note(plan, who, task, text, step.report_id, source_ref, now)
 
-    def _report(
+    def reply(
+        self,
+        sender: Account,
+        task_id: str,
+        text: str,
+        source_ref: str,
+        now: datetime,
+        plan: ActivePlan | None = None,
+    ) -> Confirmation | Unclear:
+        """What a person wrote about one task, on a channel without conversation steps (an
+        email line): read, checked and recorded exactly as a chat reply is. Sending the same
+        ``source_ref`` again updates the same report. ``plan``: the caller's, if loaded."""
+        plan = plan or load_plan(self.store)
+        who = _identified(plan, sender)
+        task = self._active_task(plan, task_id)
+        return self._reply(
+            plan, who, sender, task, text, source_ref, edited=False, now=now, follow_up=False
+        )
+
+    def _reply(
         self,
         plan: ActivePlan,
         who: Member,
-        user_id: int,
+        sender: Account,
         task: Task,
         text: str,
-        ref: str,
+        source_ref: str,
         *,
         edited: bool,
         now: datetime,
+        follow_up: bool = True,
     ) -> Confirmation | Unclear:
         reading = read_progress(text, task.indicators)
-        allowed = right(who, task)
-        if allowed is Right.NONE:
-            raise ServiceError("conversation.not_yours", task=task.title, lead=_lead(plan, task))
+        allowed = _require(plan, who, task, Right.NOTES)
         if reading.problems:
             return Unclear(task, reading.understood, reading.problems, _wanted(allowed))
         if allowed is Right.NOTES:
             if reading.has_progress:
-                raise ServiceError(
-                    "conversation.notes_only", task=task.title, lead=_lead(plan, task)
-                )
+                _require(plan, who, task, Right.PROGRESS)
             if not reading.note:
                 return Unclear(task, (), (), NOTE)
         elif not reading.has_progress:
             return Unclear(task, reading.understood, (), PROGRESS)
-        recorded = self._record(who, task, reading, ref, now)
-        asks = reading.note is None and allowed is Right.PROGRESS and not edited
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
+        asks = follow_up and reading.note is None and allowed is Right.PROGRESS and not edited
         if asks:
-            step = ChatStep(NOTE, task.id, recorded.report.id)
-            self.bindings.set_step(user_id, step, now + self.step_ttl)
-        elif not edited:
-            self.bindings.clear_step(user_id)
+            step = ChatStep(NOTE_STEP, task.id, recorded.report.id)
+            self.memory.set_step(sender, step, now + self.step_ttl)
+        elif follow_up and not edited:
+            self.memory.clear_step(sender)
         return Confirmation(who, recorded, updated=edited, ask_note=asks)
 
     def _record(
-        self, who: Member, task: Task, reading: Reading, ref: str, now: datetime
+        self,
+        plan: ActivePlan,
+        who: Member,
+        task: Task,
+        reading: Reading,
+        channel: str,
+        source_ref: str,
+        now: datetime,
     ) -> Recorded:
         return record_report(
             self.store,
@@ -373,10 +339,11 @@ class Conversation:
                 note=reading.note,
                 by=who.person.id,
                 values=dict(reading.values),
-                source=SOURCE,
-                source_ref=ref,
+                source=channel,
+                source_ref=source_ref,
             ),
             now=now,
+            plan=plan,
         )
 
     def _note(
@@ -386,21 +353,23 @@ class Conversation:
         task: Task,
         text: str,
         report_id: int | None,
-        ref: str,
+        source_ref: str,
         now: datetime,
     ) -> NoteAdded:
         note = text.strip()
         if report_id is not None:
-            self.bindings.add_note(report_id, note)
+            self.memory.add_note(report_id, note)
         else:
-            if right(who, task) is Right.NONE:
-                raise ServiceError(
-                    "conversation.not_yours", task=task.title, lead=_lead(plan, task)
-                )
+            _require(plan, who, task, Right.NOTES)
+            channel = source_ref.partition(":")[0]
             record_report(
                 self.store,
                 ReportRequest(
-                    task_id=task.id, note=note, by=who.person.id, source=SOURCE, source_ref=ref
+                    task_id=task.id,
+                    note=note,
+                    by=who.person.id,
+                    source=channel,
+                    source_ref=source_ref,
                 ),
                 now=now,
             )
@@ -410,94 +379,92 @@ class Conversation:
 
     def press(
         self,
-        user_id: int,
-        message_id: int,
-        press_id: str,
+        sender: Account,
+        message_ref: str,
+        press_ref: str,
         task_id: str,
         answer: str,
         now: datetime,
     ) -> Confirmation | NotePrompt:
         """A button on a task message: 30 / 60 / 90 / done / blocked records at once, then
-        waits for an optional note; 📝 waits for the note."""
+        waits for an optional note; 📝 waits for the note. ``press_ref`` names the press:
+        one delivered twice updates the same report."""
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
+        who = _identified(plan, sender)
         task = self._active_task(plan, task_id)
-        allowed = right(who, task)
-        if allowed is Right.NONE:
-            raise ServiceError("conversation.not_yours", task=task.title, lead=_lead(plan, task))
-        if answer == NOTE_BUTTON:
-            self.bindings.set_step(
-                user_id, ChatStep(NOTE, task.id, None, message_id), now + self.step_ttl
+        _require(plan, who, task, Right.NOTES)
+        if answer == buttons.NOTE:
+            self.memory.set_step(
+                sender, ChatStep(NOTE_STEP, task.id, None, message_ref), now + self.step_ttl
             )
             return NotePrompt(task)
-        if allowed is Right.NOTES:
-            raise ServiceError("conversation.notes_only", task=task.title, lead=_lead(plan, task))
-        if answer == DONE:
+        _require(plan, who, task, Right.PROGRESS)
+        if answer == buttons.DONE:
             reading = Reading(percent=100, state=State.DONE)
-        elif answer == BLOCKED:
+        elif answer == buttons.BLOCKED:
             reading = Reading(state=State.BLOCKED)
         elif answer.isdigit() and 0 <= int(answer) <= 100:
             reading = Reading(percent=int(answer))
         else:
             raise ServiceError("conversation.stale_button")
-        # One press, one report: a press Telegram delivers twice updates the same one.
-        recorded = self._record(who, task, reading, f"tg:press:{press_id}", now)
-        self.bindings.set_step(
-            user_id, ChatStep(NOTE, task.id, recorded.report.id, message_id), now + self.step_ttl
+        source_ref = f"{sender.channel}:press:{press_ref}"
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
+        self.memory.set_step(
+            sender,
+            ChatStep(NOTE_STEP, task.id, recorded.report.id, message_ref),
+            now + self.step_ttl,
         )
         return Confirmation(who, recorded, updated=False, ask_note=True, pressed=True)
 
     # -- /report, /cancel, /done ---------------------------------------------------------------
 
-    def report(self, user_id: int, task_ref: str | None, now: datetime) -> Outcome:
+    def report(self, sender: Account, task_ref: str | None, now: datetime) -> Outcome:
         """``/report``: choose a task, then its progress, then an optional note."""
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
+        who = _identified(plan, sender)
         if task_ref:
-            return self._chosen(plan, who, user_id, self._task(plan, task_ref, who, now), now)
+            return self._chosen(plan, who, sender, self._task(plan, task_ref, who, now), now)
         choices = self._choices(plan, who, now)
         if not choices and not who.coordinator:
             raise ServiceError("conversation.no_tasks")
-        self.bindings.set_step(user_id, ChatStep(CHOOSE_TASK), now + self.step_ttl)
+        self.memory.set_step(sender, ChatStep(CHOOSE_TASK), now + self.step_ttl)
         return TaskChoice(tuple(choices), by_id=not choices)
 
-    def choose(self, user_id: int, task_id: str, now: datetime) -> Outcome:
+    def choose(self, sender: Account, task_id: str, now: datetime) -> Outcome:
         """A task button of ``/report``."""
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
-        return self._chosen(plan, who, user_id, self._active_task(plan, task_id), now)
+        who = _identified(plan, sender)
+        return self._chosen(plan, who, sender, self._active_task(plan, task_id), now)
 
     def _choose(
-        self, plan: ActivePlan, who: Member, user_id: int, typed: str, now: datetime
+        self, plan: ActivePlan, who: Member, sender: Account, typed: str, now: datetime
     ) -> Outcome:
         word = typed.strip()
         choices = self._choices(plan, who, now)
         number = word.lstrip("#＃").translate(_FULL_WIDTH_DIGITS)
         if number.isdigit() and 1 <= int(number) <= len(choices):
-            return self._chosen(plan, who, user_id, choices[int(number) - 1].task, now)
-        return self._chosen(plan, who, user_id, self._task(plan, word, who, now), now)
+            return self._chosen(plan, who, sender, choices[int(number) - 1].task, now)
+        return self._chosen(plan, who, sender, self._task(plan, word, who, now), now)
 
     def _chosen(
-        self, plan: ActivePlan, who: Member, user_id: int, task: Task, now: datetime
+        self, plan: ActivePlan, who: Member, sender: Account, task: Task, now: datetime
     ) -> Outcome:
-        allowed = right(who, task)
-        if allowed is Right.NONE:
-            raise ServiceError("conversation.not_yours", task=task.title, lead=_lead(plan, task))
+        allowed = _require(plan, who, task, Right.NOTES)
         if allowed is Right.NOTES:
-            self.bindings.set_step(user_id, ChatStep(NOTE, task.id), now + self.step_ttl)
+            self.memory.set_step(sender, ChatStep(NOTE_STEP, task.id), now + self.step_ttl)
             return NotePrompt(task)
-        self.bindings.set_step(user_id, ChatStep(PROGRESS, task.id), now + self.step_ttl)
+        self.memory.set_step(sender, ChatStep(PROGRESS_STEP, task.id), now + self.step_ttl)
         return ProgressPrompt(self._status(plan, task.id, now))
 
     def _choices(self, plan: ActivePlan, who: Member, now: datetime) -> list[TaskStatus]:
         listing = self._task_list(plan, who, now)
         return [*listing.led, *listing.supported]
 
-    def cancel(self, user_id: int, now: datetime) -> Cancelled:
+    def cancel(self, sender: Account, now: datetime) -> Cancelled:
         plan = load_plan(self.store)
-        _identified(plan, user_id)
-        step = self.bindings.step(user_id, now)
-        self.bindings.clear_step(user_id)
+        _identified(plan, sender)
+        step = self.memory.step(sender, now)
+        self.memory.clear_step(sender)
         if step is None:
             return Cancelled(None, None)
         kept = plan.task(step.task_id) if step.report_id is not None and step.task_id else None
@@ -505,25 +472,21 @@ class Conversation:
 
     def done(
         self,
-        user_id: int,
-        chat_id: int,
-        message_id: int,
+        sender: Account,
+        message_ref: str,
         task_ref: str | None,
         note: str | None,
         now: datetime,
     ) -> Confirmation:
         """``/done TASK [note]``."""
         plan = load_plan(self.store)
-        who = _identified(plan, user_id)
+        who = _identified(plan, sender)
         task = self._task(plan, task_ref, who, now, usage="conversation.done_usage")
-        allowed = right(who, task)
-        if allowed is Right.NONE:
-            raise ServiceError("conversation.not_yours", task=task.title, lead=_lead(plan, task))
-        if allowed is Right.NOTES:
-            raise ServiceError("conversation.notes_only", task=task.title, lead=_lead(plan, task))
-        self.bindings.clear_step(user_id)
+        _require(plan, who, task, Right.PROGRESS)
+        self.memory.clear_step(sender)
         reading = Reading(percent=100, state=State.DONE, note=(note or "").strip() or None)
-        recorded = self._record(who, task, reading, _source_ref(chat_id, message_id), now)
+        source_ref = f"{sender.channel}:{message_ref}"
+        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
         return Confirmation(who, recorded, updated=False, ask_note=False)
 
     # -- tasks by what people type ----------------------------------------------------------
@@ -537,7 +500,7 @@ class Conversation:
         usage: str = "conversation.report_usage",
     ) -> Task:
         """A task by id, forgiving case, full-width letters and a leading #."""
-        word = (typed or "").strip().lstrip("#＃").translate(_FULL_WIDTH).lower()
+        word = task_word(typed or "")
         if not word:
             mine = self._choices(plan, who, now)
             raise ServiceError(usage, tasks=tuple((s.task.id, s.task.title) for s in mine))
@@ -566,28 +529,36 @@ _FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF
 _FULL_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})
 
 
-def _identified(plan: ActivePlan, user_id: int) -> Member:
-    found = member(plan, user_id)
+def task_word(typed: str) -> str:
+    """A task id as people type it: any case, full-width letters, a leading #."""
+    return typed.strip().lstrip("#＃").translate(_FULL_WIDTH).lower()
+
+
+def _identified(plan: ActivePlan, sender: Account) -> Member:
+    found = member(plan, sender)
     if found is None:
         raise NotBound()
     return found
 
 
-def _source_ref(chat_id: int, message_id: int) -> str:
-    """The message a report came from: an edit of it, or a second delivery, updates the same."""
-    return f"tg:{chat_id}:{message_id}"
+def _require(plan: ActivePlan, who: Member, task: Task, wanted: Right) -> Right:
+    """The one rights check: ``wanted`` is NOTES to see a task or add a note, PROGRESS to
+    change its percent or state. Returns what the person may do."""
+    allowed = right(who, task)
+    lead = plan.departments[task.lead].name
+    if allowed is Right.NONE:
+        raise ServiceError("conversation.not_yours", task=task.title, lead=lead)
+    if wanted is Right.PROGRESS and allowed is Right.NOTES:
+        raise ServiceError("conversation.notes_only", task=task.title, lead=lead)
+    return allowed
 
 
 def _today(plan: ActivePlan, now: datetime) -> date:
-    return local_day(now, ZoneInfo(plan.settings.timezone))
+    return local_day(now, PlanClock.of(plan.settings).zone)
 
 
 def _wanted(allowed: Right) -> str:
     return NOTE if allowed is Right.NOTES else PROGRESS
-
-
-def _lead(plan: ActivePlan, task: Task) -> str:
-    return plan.departments[task.lead].name
 
 
 def _by_urgency(statuses: Iterable[TaskStatus]) -> list[TaskStatus]:

@@ -7,7 +7,7 @@ outbox row; the dedupe key makes a second enqueue of the same round add nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache, partial
 
@@ -23,6 +23,7 @@ from superbot.domain.periods import (
 from superbot.service.digest import build_digest
 from superbot.service.escalation import recipients
 from superbot.service.issuing import issue_bulletin
+from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.ports import Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
@@ -30,6 +31,9 @@ from superbot.service.review import Decided, Waiting
 from superbot.service.status import PlanClock, load_plan, read_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import ReminderView, Silence
+
+# The token and addresses a person's reminder email is answered with (service.mail).
+ReplyWays = Callable[[str, str, str, Sequence[str], datetime], ReplyWay]
 
 UNREACHABLE = "none"
 PLAN_NOTICE = "plan"
@@ -69,10 +73,10 @@ class Reach:
     def file_only(self) -> bool:
         return not self.telegram and not self.email
 
-    def person(self, person: Person, telegram_id: int | None) -> list[tuple[str, str]]:
+    def person(self, person: Person, telegram_id: str | None) -> list[tuple[str, str]]:
         routes = []
         if self.telegram and telegram_id is not None:
-            routes.append(("telegram", str(telegram_id)))
+            routes.append(("telegram", telegram_id))
         if self.email and person.email:
             routes.append(("email", person.email))
         if self.file_only:
@@ -103,11 +107,21 @@ class Enqueued:
 
 
 class Delivery:
-    def __init__(self, store: Store, outbox: Outbox, renderer: Renderer, reach: Reach) -> None:
+    def __init__(
+        self,
+        store: Store,
+        outbox: Outbox,
+        renderer: Renderer,
+        reach: Reach,
+        reply_ways: ReplyWays | None = None,
+        refused_mails: Callable[[datetime, datetime], Sequence[RefusedMail]] | None = None,
+    ) -> None:
         self.store = store
         self.outbox = outbox
         self.renderer = renderer
         self.reach = reach
+        self.reply_ways = reply_ways
+        self.refused_mails = refused_mails
 
     def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
         covered: list[tuple[str, str]] = []
@@ -129,14 +143,14 @@ class Delivery:
         run only shows it. ``covered`` collects (person, task) of the reminders."""
         plan = load_plan(self.store)
         if round_.kind is ScheduleKind.REMINDER:
-            yield from self._reminders(plan, round_, covered if covered is not None else [])
+            yield from self._reminders(plan, round_, now, covered if covered is not None else [])
         elif round_.kind is ScheduleKind.BULLETIN:
             yield from self._bulletin(plan, round_, now, record)
         else:
             yield from self._digest(plan, round_)
 
     def _reminders(
-        self, plan: ActivePlan, round_: Round, covered: list[tuple[str, str]]
+        self, plan: ActivePlan, round_: Round, now: datetime, covered: list[tuple[str, str]]
     ) -> Iterable[NewItem]:
         for view in build_reminders(plan, self.store, round_.period, round_.as_of):
             covered.extend((view.person.id, s.task.id) for s in view.tasks)
@@ -145,8 +159,22 @@ class Delivery:
                 round_.kind,
                 round_.period.key,
                 view.person,
-                partial(self.renderer.reminder, view),
+                self._reminder(view, round_.kind, round_.period.key, now),
             )
+
+    def _reminder(
+        self, view: ReminderView, kind: str, period: str, now: datetime
+    ) -> Callable[[str], Sequence[Part]]:
+        """A reminder by email carries the token its reply must bring back."""
+
+        def render(channel: str) -> Sequence[Part]:
+            if channel == "email" and self.reply_ways is not None and view.tasks:
+                task_ids = [s.task.id for s in view.tasks]
+                way = self.reply_ways(view.person.id, kind, period, task_ids, now)
+                return self.renderer.reminder(replace(view, reply=way), channel)
+            return self.renderer.reminder(view, channel)
+
+        return render
 
     def _bulletin(
         self, plan: ActivePlan, round_: Round, now: datetime, record: bool
@@ -187,6 +215,12 @@ class Delivery:
             start_of_day(round_.period.last + timedelta(days=1), zone),
         )
         view = build_digest(self.store, round_.period, round_.as_of, failures)
+        if self.refused_mails is not None:
+            week = (
+                start_of_day(round_.period.first, zone),
+                start_of_day(round_.period.last + timedelta(days=1), zone),
+            )
+            view = replace(view, refused=tuple(self.refused_mails(*week)))
         parts = cache(partial(self.renderer.digest, view))  # rendered once per channel
         for person_id in plan.coordinators:
             yield from self._to_person(
@@ -236,7 +270,7 @@ class Delivery:
                         NUDGE,
                         as_of.isoformat(),
                         person,
-                        partial(self.renderer.reminder, view),
+                        self._reminder(view, NUDGE, as_of.isoformat(), now),
                     )
                 )
                 reachable = not any(item.channel == UNREACHABLE for item in items)
@@ -284,7 +318,7 @@ class Delivery:
         person: Person,
         render: Callable[[str], Sequence[Part]],
     ) -> Iterable[NewItem]:
-        routes = self.reach.person(person, plan.telegram.get(person.id))
+        routes = self.reach.person(person, plan.account(person.id, "telegram"))
         if not routes:
             yield NewItem(
                 dedupe_key(kind, period, UNREACHABLE, person.id),

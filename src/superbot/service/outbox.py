@@ -96,6 +96,10 @@ class RoundState:
         return sum(self.counts.values())
 
 
+# After a send: the channel's own adapter remembers what maps a later reply to its task.
+OnSent = Callable[[Item, Receipt, datetime], None]
+
+
 class Outbox(Protocol):
     def enqueue(self, items: Sequence[NewItem], now: datetime) -> int:
         """Insert the rows not already there; returns how many were new."""
@@ -155,6 +159,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=10),
         max_attempts: int = 8,
         batch: int = 100,
+        on_sent: Mapping[str, OnSent] | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -164,6 +169,7 @@ class Dispatcher:
         self.lease = lease
         self.max_attempts = max_attempts
         self.batch = batch
+        self.on_sent = dict(on_sent or {})
 
     async def dispatch(self) -> DispatchReport:
         """Send every row that is due now; rows failing transiently wait for their retry."""
@@ -217,6 +223,12 @@ class Dispatcher:
         except ChannelError as error:
             return self._failed(item, error, limits)
         self.outbox.mark_sent(item, receipt, self.clock())
+        hook = self.on_sent.get(item.channel)
+        if hook is not None:
+            try:
+                hook(item, receipt, self.clock())
+            except Exception:  # sent is sent: a reply to it then needs the task named
+                log.exception("after sending %s", item.dedupe_key)
         log.info("sent %s", item.dedupe_key)
         return Status.SENT
 
@@ -256,7 +268,7 @@ class Dispatcher:
                     pace.per_recipient.per_seconds,
                 )
             )
-        if pace.per_group is not None and recipient.startswith("-"):
+        if pace.per_group is not None and pace.group is not None and pace.group(recipient):
             limits.append(
                 Limit(
                     f"{channel.name}:{recipient}:group",

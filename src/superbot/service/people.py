@@ -1,4 +1,10 @@
-"""Who is talking to the bot, what they may see and change, and how accounts get bound."""
+"""Who is talking, what they may see and change, and how accounts get bound.
+
+Everything that arrives — a Telegram update, an email, later a 钉钉 or 企业微信 message —
+comes from a sender: an :class:`~superbot.domain.model.Account` (channel + the channel's id).
+:func:`member` is the one way a sender becomes a person of the plan. Accounts come from
+tasks.yaml (``telegram:``, ``email:``) or from an invite code sent on any channel.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from superbot.domain.model import Department, Person, Task
+from superbot.domain.model import Account, Department, Person, Task
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.store import ActivePlan
@@ -16,6 +22,7 @@ from superbot.service.store import ActivePlan
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes get read aloud
 INVITE_LENGTH = 8
 INVITE_VALIDITY = timedelta(days=7)
+EMAIL = "email"  # the channel every person of the plan with an address is reached on
 
 
 class Right(StrEnum):
@@ -26,7 +33,7 @@ class Right(StrEnum):
 
 @dataclass(frozen=True)
 class Member:
-    """A person bound to a Telegram account, as the plan knows them."""
+    """A person of the plan, recognised by one of their accounts."""
 
     person: Person
     department: Department
@@ -41,58 +48,34 @@ class Invite:
     used_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class ChatStep:
-    """Where a person is in a conversation with the bot (e.g. "note" after a button)."""
-
-    step: str
-    task_id: str | None = None
-    report_id: int | None = None
-    message_id: int | None = None
-
-
-class Bindings(Protocol):
-    """Telegram accounts, invites, the bot's messages about tasks, handled updates."""
+class Accounts(Protocol):
+    """Invites and the accounts they bind (tasks.yaml's accounts are synced with the plan)."""
 
     def add_invite(self, invite: Invite, now: datetime) -> None: ...
 
     def invite(self, code: str) -> Invite | None: ...
 
-    def use_invite(self, code: str, telegram_id: int, now: datetime) -> bool:
+    def use_invite(self, code: str, sender: Account, now: datetime) -> bool:
         """Mark used if still unused; False when someone was faster."""
         ...
 
-    def bind(self, person_id: str, telegram_id: int, now: datetime) -> None: ...
-
-    def person_for(self, telegram_id: int) -> str | None: ...
-
-    def task_for_message(self, chat_id: int, message_id: int) -> str | None: ...
-
-    def remember_message(
-        self, chat_id: int, message_id: int, task_id: str, now: datetime
-    ) -> None: ...
-
-    def first_time(self, update_id: int, now: datetime) -> bool:
-        """True the first time an update id is seen."""
+    def bind(self, person_id: str, account: Account, now: datetime) -> None:
+        """The account is the person's from now on (and nobody else's); a person keeps one
+        invited account per channel."""
         ...
 
-    def step(self, user_id: int, now: datetime) -> ChatStep | None: ...
-
-    def set_step(self, user_id: int, step: ChatStep, expires_at: datetime) -> None: ...
-
-    def clear_step(self, user_id: int) -> None: ...
-
-    def add_note(self, report_id: int, note: str) -> None: ...
+    def person_for(self, account: Account) -> str | None: ...
 
 
-def member(plan: ActivePlan, telegram_id: int) -> Member | None:
-    for person_id, bound in plan.telegram.items():
-        if bound == telegram_id and person_id in plan.people:
-            person = plan.people[person_id]
-            return Member(
-                person, plan.departments[person.department_id], person_id in plan.coordinators
-            )
-    return None
+def member(plan: ActivePlan, sender: Account) -> Member | None:
+    person = plan.person_of(sender)
+    if person is None:
+        return None
+    return member_of(plan, person)
+
+
+def member_of(plan: ActivePlan, person: Person) -> Member:
+    return Member(person, plan.departments[person.department_id], person.id in plan.coordinators)
 
 
 def right(member: Member, task: Task) -> Right:
@@ -103,15 +86,17 @@ def right(member: Member, task: Task) -> Right:
     return Right.NONE
 
 
-def visible_tasks(plan: ActivePlan, member: Member) -> tuple[list[Task], list[Task]]:
-    """(tasks the member's department leads, tasks it supports)."""
-    led = [t for t in plan.tasks if t.lead == member.department.id]
-    supported = [t for t in plan.tasks if member.department.id in t.support]
-    return led, supported
+def bound_people(plan: ActivePlan) -> frozenset[str]:
+    """People the bot can talk with: an account on a chat channel, not only an address."""
+    return frozenset(
+        person_id
+        for person_id, accounts in plan.accounts.items()
+        if any(a.channel != EMAIL for a in accounts)
+    )
 
 
 def create_invite(
-    bindings: Bindings,
+    accounts: Accounts,
     plan: ActivePlan,
     person_id: str,
     now: datetime,
@@ -123,14 +108,15 @@ def create_invite(
         )
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     invite = Invite(code, person_id, now + valid_for)
-    bindings.add_invite(invite, now)
+    accounts.add_invite(invite, now)
     return invite
 
 
 def redeem_invite(
-    bindings: Bindings, plan: ActivePlan, code: str, telegram_id: int, now: datetime
+    accounts: Accounts, plan: ActivePlan, code: str, sender: Account, now: datetime
 ) -> Member:
-    invite = bindings.invite(code.strip().upper())
+    """The same on every channel: the code names the person, the sender becomes theirs."""
+    invite = accounts.invite(code.strip().upper())
     if invite is None:
         raise ServiceError("invite.unknown")
     if invite.used_at is not None:
@@ -140,12 +126,10 @@ def redeem_invite(
     person = plan.people.get(invite.person_id)
     if person is None:
         raise ServiceError("invite.person_gone")
-    other = bindings.person_for(telegram_id)
-    if other is not None and other != person.id:
-        raise ServiceError(
-            "invite.account_taken", name=plan.people[other].name if other in plan.people else other
-        )
-    if not bindings.use_invite(invite.code, telegram_id, now):
+    other = plan.person_of(sender)
+    if other is not None and other.id != person.id:
+        raise ServiceError("invite.account_taken", name=other.name, channel=sender.channel)
+    if not accounts.use_invite(invite.code, sender, now):
         raise ServiceError("invite.used")
-    bindings.bind(person.id, telegram_id, now)
-    return Member(person, plan.departments[person.department_id], person.id in plan.coordinators)
+    accounts.bind(person.id, sender, now)
+    return member_of(plan, person)

@@ -6,6 +6,7 @@ Adapters live outside ``service/``: ``channels/`` implements :class:`Channel`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -43,12 +44,16 @@ class Message:
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of inline buttons (Telegram only)
-    reply_to: int | None = None  # Telegram message id this one answers
+    # The message this one answers, as its channel referred to it (a Telegram message id, an
+    # email's Message-ID): the channel threads the answer under it.
+    reply_to: str | None = None
+    reply_address: str | None = None  # where replies should go (an email's Reply-To)
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the channel tells us about a delivered message (e.g. Telegram's message_id)."""
+    """What the channel tells us about a delivered message (Telegram's message_id, an
+    email's Message-ID): the channel's ``on_sent`` hook remembers it for replies."""
 
     ref: str | None = None
 
@@ -88,7 +93,8 @@ class Pace:
     """A channel's sending limits, per recipient and for the whole channel."""
 
     per_recipient: Rate | None = None
-    per_group: Rate | None = None  # Telegram group chats (negative chat ids)
+    per_group: Rate | None = None  # to each recipient that ``group`` says is a group
+    group: Callable[[str], bool] | None = None  # the channel's own rule
     overall: Rate | None = None
 
 
@@ -131,8 +137,11 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class PlanNotice:
-    """tasks.yaml changed while running: either applied, or refused with its problems."""
+    """tasks.yaml changed while running: applied (with the changes), refused with its
+    problems, or held back because it would archive many tasks at once."""
 
     path: str
-    lines: tuple[str, ...]  # rendered ``PATH:LINE:COL: message`` lines, or the diff
+    lines: tuple[str, ...]  # rendered ``PATH:LINE:COL: message`` lines, or the changes
     applied: bool
+    recovered: bool = False  # applied after the coordinators were told it was broken
+    held: int = 0  # not applied: it would archive this many tasks (``lines`` lists them)

@@ -42,8 +42,11 @@ class Recorded:
     claim: Request | None = None  # the 办结申请 the report made (待审核)
 
 
-def record_report(store: Store, request: ReportRequest, *, now: datetime) -> Recorded:
-    plan = load_plan(store)
+def record_report(
+    store: Store, request: ReportRequest, *, now: datetime, plan: ActivePlan | None = None
+) -> Recorded:
+    """Validate and store; ``plan``, when the caller has just loaded it, is not read again."""
+    plan = plan or load_plan(store)
     report = validated_report(store, plan, request, now)
     saved, claim = store.add_progress(
         report, source_ref=request.source_ref, review=plan.settings.rules.review_done

@@ -190,6 +190,6 @@ def plan_on(store: Store, day: date) -> ActivePlan:
         campaigns={c.id: c for c in plan.campaigns},
         tasks=plan.tasks,
         coordinators=tuple(p for p in plan.settings.coordinators if p in people),
-        telegram=current.telegram,
+        accounts=current.accounts,
         last_sync=current.last_sync,
     )

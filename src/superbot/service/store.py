@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Generic, Protocol, TypeVar
 
 from superbot.domain.ladder import EscalationDocument, Seen
 from superbot.domain.lights import Light
 from superbot.domain.model import (
+    Account,
     BulletinIssue,
     Campaign,
     Department,
@@ -64,11 +66,30 @@ class ActivePlan:
     campaigns: Mapping[str, Campaign]
     tasks: Sequence[Task]  # in plan order
     coordinators: tuple[str, ...]
-    telegram: Mapping[str, int]  # person id → effective Telegram user id (plan or invite)
+    # person id → the accounts that reach and identify them: tasks.yaml's first, then those
+    # bound with an invite code.
+    accounts: Mapping[str, tuple[Account, ...]] = field(default_factory=dict)
     last_sync: SyncRecord | None = None
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
+
+    def account(self, person_id: str, channel: str) -> str | None:
+        """The id that reaches the person on ``channel`` (None: not reachable there)."""
+        return next((a.id for a in self.accounts.get(person_id, ()) if a.channel == channel), None)
+
+    def person_of(self, sender: Account) -> Person | None:
+        """Whose account this is: the one way anything that arrives is tied to a person."""
+        person_id = self._owners.get(Account.of(sender.channel, sender.id))
+        return self.people.get(person_id) if person_id is not None else None
+
+    @cached_property
+    def _owners(self) -> dict[Account, str]:
+        owners: dict[Account, str] = {}
+        for person_id in self.people:  # plan order: a shared mailbox speaks for the first
+            for account in self.accounts.get(person_id, ()):
+                owners.setdefault(account, person_id)
+        return owners
 
     def owners(self, department_id: str) -> list[Person]:
         return [p for p in self.people.values() if p.department_id == department_id]
@@ -158,6 +179,10 @@ class Store(Protocol):
     def task_reports(self, task_id: str) -> list[Report]: ...
 
     def add_report(self, report: Report, source_ref: str | None = None) -> Report: ...
+
+    def report_by_ref(self, source_ref: str) -> Report | None:
+        """The report made from ``source_ref`` (a message, a form row), if any."""
+        ...
 
     def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]: ...
 

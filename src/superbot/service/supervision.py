@@ -9,7 +9,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light, is_overdue
-from superbot.domain.model import Campaign, Department, Person
+from superbot.domain.model import Account, Campaign, Department, Person
 from superbot.domain.periods import Period, local_day, month_of, start_of_day
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
@@ -18,7 +18,7 @@ from superbot.service.conversation import NotBound
 from superbot.service.delivery import Delivery
 from superbot.service.digest import silent_since
 from superbot.service.errors import ServiceError
-from superbot.service.people import Member, member
+from superbot.service.people import Member, bound_people, member
 from superbot.service.status import TaskStatus, load_plan, task_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.sync import SyncResult
@@ -77,7 +77,7 @@ class Reloaded:
 
 
 class PlanReloader(Protocol):
-    def __call__(self, now: datetime) -> Reloaded: ...
+    async def __call__(self, now: datetime) -> Reloaded: ...
 
 
 class Supervision:
@@ -88,9 +88,9 @@ class Supervision:
         self.delivery = delivery
         self.reloader = reload
 
-    def status(self, user_id: int, campaign: str | None, now: datetime) -> StatusView:
+    def status(self, sender: Account, campaign: str | None, now: datetime) -> StatusView:
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         today = _today(plan, now)
         wanted = _campaign_id(plan, campaign)
         _, everything = task_statuses(self.store, today, plan=plan)
@@ -118,9 +118,9 @@ class Supervision:
             tuple(sorted(urgent, key=lambda s: (s.light.severity, s.task.due))),
         )
 
-    def overdue(self, user_id: int, now: datetime) -> OverdueView:
+    def overdue(self, sender: Account, now: datetime) -> OverdueView:
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         today = _today(plan, now)
         _, statuses = task_statuses(self.store, today, plan=plan)
         # A task whose owner asked to close it waits in the review queue, not in this list.
@@ -131,17 +131,17 @@ class Supervision:
         ]
         return OverdueView(today, tuple(sorted(late, key=lambda s: (s.task.due, s.task.id))))
 
-    def who(self, user_id: int, now: datetime) -> SilentView:
+    def who(self, sender: Account, now: datetime) -> SilentView:
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         today = _today(plan, now)
         since, silent = self._silences(plan, today, now)
-        return SilentView(today, since, tuple(silent), frozenset(plan.telegram))
+        return SilentView(today, since, tuple(silent), bound_people(plan))
 
-    def remind(self, user_id: int, department: str | None, now: datetime) -> Nudged:
+    def remind(self, sender: Account, department: str | None, now: datetime) -> Nudged:
         """Nudge again only the owners who have not reported; at most once a day each."""
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         if self.delivery is None:
             raise ServiceError("conversation.no_delivery")
         wanted = _department_id(plan, department)
@@ -167,22 +167,22 @@ class Supervision:
             tuple(silent),
         )
 
-    def bulletin(self, user_id: int, now: datetime) -> Bulletin:
+    def bulletin(self, sender: Account, now: datetime) -> Bulletin:
         """This month's 通报 so far, as it would read if the month ended today."""
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         today = _today(plan, now)
         month = month_of(today)
         so_far = Period(month.key, month.first, today)
         issue = issue_of(self.store, so_far, today, now, record=False)
         return build_bulletin(self.store, so_far, issue)
 
-    def reload(self, user_id: int, now: datetime) -> Reloaded:
+    async def reload(self, sender: Account, now: datetime) -> Reloaded:
         plan = load_plan(self.store)
-        _coordinator(plan, user_id)
+        _coordinator(plan, sender)
         if self.reloader is None:
             raise ServiceError("conversation.no_reload")
-        return self.reloader(now)
+        return await self.reloader(now)
 
     def _silences(self, plan: ActivePlan, today: date, now: datetime) -> tuple[date, list[Silence]]:
         zone = ZoneInfo(plan.settings.timezone)
@@ -194,8 +194,8 @@ class Supervision:
         return since, silences(plan, started, owed, reported)
 
 
-def _coordinator(plan: ActivePlan, user_id: int) -> Member:
-    found = member(plan, user_id)
+def _coordinator(plan: ActivePlan, sender: Account) -> Member:
+    found = member(plan, sender)
     if found is None:
         raise NotBound()
     if not found.coordinator:

@@ -22,6 +22,7 @@ from superbot.domain.periods import Period
 from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange
+from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.review import Waiting
 from superbot.service.status import TaskStatus
 
@@ -213,6 +214,7 @@ class ReminderView:
     as_of: date
     tasks: tuple[TaskStatus, ...]  # open tasks the department leads, red first
     coordinators: tuple[Person, ...]
+    reply: ReplyWay | None = None  # by email: how to answer it (token, addresses)
 
 
 @dataclass(frozen=True)
@@ -251,3 +253,4 @@ class DigestView:
     failed: tuple[FailedDelivery, ...]
     plan_changes: tuple[TaskChange, ...] = ()  # what tasks.yaml edits changed in the week
     waiting: tuple[Waiting, ...] = ()  # 办结 and 延期 requests waiting for review, oldest first
+    refused: tuple[RefusedMail, ...] = ()  # mails that recorded nothing, and why

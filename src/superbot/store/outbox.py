@@ -15,12 +15,7 @@ from sqlmodel import Session, col
 from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
 from superbot.service.ports import Attachment, Button, Message, Receipt
 from superbot.store.db import SqlRepository
-from superbot.store.tables import (
-    MessageAttachmentRow,
-    MessageContentRow,
-    OutboxRow,
-    TelegramMessageRow,
-)
+from superbot.store.tables import MessageAttachmentRow, MessageContentRow, OutboxRow
 
 _T = TypeVar("_T")
 ROWS_PER_INSERT = 400  # SQLite allows 32,766 parameters a statement; 16 columns a row
@@ -81,6 +76,7 @@ class SqlOutbox(SqlRepository):
                 html=message.html,
                 buttons=[[[b.label, b.data] for b in row] for row in message.buttons] or None,
                 reply_to=message.reply_to,
+                reply_address=message.reply_address,
             )
             for ident, message in fresh.items()
         )
@@ -160,23 +156,13 @@ class SqlOutbox(SqlRepository):
             s.execute(
                 update(OutboxRow)
                 .where(col(OutboxRow.id) == item.id)
-                .values(status=Status.SENT.value, sent_at=now, receipt=receipt.ref, last_error=None)
-            )
-            if (
-                item.channel == "telegram"
-                and item.task_id
-                and receipt.ref
-                and receipt.ref.isdigit()
-            ):
-                s.merge(
-                    TelegramMessageRow(
-                        chat_id=int(item.recipient),
-                        message_id=int(receipt.ref),
-                        task_id=item.task_id,
-                        outbox_id=item.id,
-                        sent_at=now,
-                    )
+                .values(
+                    status=Status.SENT.value,
+                    sent_at=now,
+                    receipt=_cut(receipt.ref),
+                    last_error=None,
                 )
+            )
 
     def mark_retry(self, item: Item, error: str, at: datetime) -> None:
         with self.session() as s:
@@ -257,6 +243,11 @@ class SqlOutbox(SqlRepository):
         return [_failure(r) for r in rows]
 
 
+def _cut(ref: str | None) -> str | None:
+    """Receipts are for people reading the table: an email's Message-ID may be long."""
+    return ref[:255] if ref is not None else None
+
+
 def _aware(value: datetime | None) -> datetime | None:
     from datetime import UTC
 
@@ -280,7 +271,8 @@ def _failure(row: OutboxRow) -> Failure:
 def content_id(message: Message) -> str:
     """The SHA-256 of everything a message says: equal messages are stored once."""
     digest = hashlib.sha256()
-    for part in (message.subject, message.body, message.html or "", str(message.reply_to)):
+    parts = (message.subject, message.body, message.html or "", str(message.reply_to))
+    for part in (*parts, message.reply_address or ""):
         digest.update(part.encode())
         digest.update(b"\x00")
     for row in message.buttons:
@@ -312,6 +304,7 @@ def _messages(s: Session, ids: set[str]) -> dict[str, Message]:
                 tuple(Button(label, data) for label, data in r) for r in (c.buttons or [])
             ),
             reply_to=c.reply_to,
+            reply_address=c.reply_address,
         )
         for c in contents
     }

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from superbot.domain.model import (
+    Account,
     BulletinIssue,
     Campaign,
     Department,
@@ -29,6 +30,7 @@ from superbot.store.codec import settings_from_json, settings_to_json
 from superbot.store.db import SqlRepository
 from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
 from superbot.store.tables import (
+    AccountRow,
     BulletinIssueRow,
     CampaignRow,
     DepartmentRow,
@@ -92,6 +94,8 @@ class SqlStore(LoopStore, SqlRepository):
             self._upsert(
                 s, PersonRow, plan.people, now, lambda p: _person_values(p, p.id in coordinators)
             )
+            s.flush()
+            self._plan_accounts(s, plan.people, now)
             self._upsert(s, CampaignRow, plan.campaigns, now, _campaign_values)
             self._upsert(s, TaskRow, plan.tasks, now, _task_values)
             s.flush()
@@ -124,6 +128,24 @@ class SqlStore(LoopStore, SqlRepository):
             if ident not in wanted and row.archived_at is None:
                 row.archived_at = now
                 s.add(row)
+
+    @staticmethod
+    def _plan_accounts(s: Session, people: tuple[Person, ...], now: datetime) -> None:
+        """tasks.yaml's accounts (``telegram:``, ``email:``) as the file says them now;
+        accounts bound with an invite stay."""
+        wanted = {(a.channel, a.id, p.id) for p in people for a in p.accounts}
+        rows = s.scalars(select(AccountRow).where(col(AccountRow.origin) == "plan")).all()
+        have = {(r.channel, r.id, r.person_id): r for r in rows}
+        for key, row in have.items():
+            if key not in wanted:
+                s.delete(row)
+        s.flush()
+        for channel, ident, person_id in wanted - have.keys():
+            s.add(
+                AccountRow(
+                    channel=channel, id=ident, person_id=person_id, origin="plan", bound_at=now
+                )
+            )
 
     def _replace_task_details(self, s: Session, tasks: tuple[Task, ...], now: datetime) -> None:
         """Support departments and indicators, touching only the tasks whose lists changed."""
@@ -182,6 +204,7 @@ class SqlStore(LoopStore, SqlRepository):
                 .order_by(col(CampaignRow.position))
             ).all()
             tasks = [t for t, _ in self._tasks(s, active_only=True)]
+            accounts = _accounts(s)
             last = s.scalars(
                 select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)
             ).first()
@@ -192,12 +215,7 @@ class SqlStore(LoopStore, SqlRepository):
             campaigns={c.id: _campaign(c) for c in campaigns},
             tasks=tasks,
             coordinators=tuple(p.id for p in people if p.is_coordinator),
-            telegram={
-                p.id: tg
-                for p in people
-                if (tg := p.plan_telegram if p.plan_telegram is not None else p.bound_telegram)
-                is not None
-            },
+            accounts=accounts,
             last_sync=(
                 SyncRecord(
                     last.at,
@@ -355,6 +373,13 @@ class SqlStore(LoopStore, SqlRepository):
         s.flush()
         return row
 
+    def report_by_ref(self, source_ref: str) -> Report | None:
+        with self.session() as s:
+            row = s.scalars(
+                select(ReportRow).where(col(ReportRow.source_ref) == source_ref)
+            ).first()
+            return self._reports(s, [row])[0] if row is not None else None
+
     def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
         """Per (task, indicator), the newest reported value at or before ``until``."""
         query = (
@@ -446,6 +471,22 @@ class SqlStore(LoopStore, SqlRepository):
             )
             for r in rows
         ]
+
+
+def _accounts(s: Session) -> dict[str, tuple[Account, ...]]:
+    """Per person, tasks.yaml's accounts first, then the invited ones, newest first."""
+    found: dict[str, list[Account]] = defaultdict(list)
+    rows = s.scalars(
+        select(AccountRow).order_by(
+            col(AccountRow.person_id),
+            (col(AccountRow.origin) != "plan"),
+            col(AccountRow.bound_at).desc(),
+            col(AccountRow.channel),
+        )
+    )
+    for row in rows:
+        found[row.person_id].append(Account(row.channel, row.id))
+    return {person_id: tuple(accounts) for person_id, accounts in found.items()}
 
 
 def _issue(row: BulletinIssueRow) -> BulletinIssue:

@@ -68,9 +68,7 @@ class PersonRow(SQLModel, table=True):
     department_id: str = Field(foreign_key="department.id", index=True, max_length=64)
     title: str | None = None  # 职务
     email: str | None = None
-    plan_telegram: int | None = _big()  # from tasks.yaml
-    bound_telegram: int | None = _big(index=True)  # from an invite
-    bound_at: datetime | None = _time()
+    plan_telegram: int | None = _big()  # from tasks.yaml (its accounts are in ``account``)
     is_coordinator: bool = False
     position: int = 0
     archived_at: datetime | None = _time()
@@ -178,7 +176,8 @@ class MessageContentRow(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text(), nullable=False))
     html: str | None = Field(default=None, sa_column=Column(Text()))
     buttons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
-    reply_to: int | None = _big()
+    reply_to: str | None = Field(default=None, max_length=998)  # an opaque message reference
+    reply_address: str | None = Field(default=None, max_length=255)
 
 
 class MessageAttachmentRow(SQLModel, table=True):
@@ -220,18 +219,6 @@ class OutboxRow(SQLModel, table=True):
     receipt: str | None = Field(default=None, max_length=255)
 
 
-class TelegramMessageRow(SQLModel, table=True):
-    """A bot message about one task: a reply to it reports on that task."""
-
-    __tablename__ = "telegram_message"
-
-    chat_id: int = Field(sa_column=Column(BigInteger(), primary_key=True))
-    message_id: int = Field(sa_column=Column(BigInteger(), primary_key=True))
-    task_id: str = Field(foreign_key="task.id", max_length=64)
-    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
-    sent_at: datetime = _time(nullable=False)
-
-
 class InviteRow(SQLModel, table=True):
     __tablename__ = "invite"
 
@@ -240,7 +227,7 @@ class InviteRow(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
     expires_at: datetime = _time(nullable=False)
     used_at: datetime | None = _time()
-    used_by: int | None = _big()
+    used_by: str | None = Field(default=None, max_length=300)  # channel:account
 
 
 class SchedulerStateRow(SQLModel, table=True):
@@ -250,27 +237,103 @@ class SchedulerStateRow(SQLModel, table=True):
     watermark: datetime = _time(nullable=False)
 
 
-class TelegramUpdateRow(SQLModel, table=True):
-    """Update ids already handled: Telegram may deliver one twice."""
+class AccountRow(SQLModel, table=True):
+    """Where a person is reached and recognised: from tasks.yaml (``origin`` plan) or bound
+    with an invite code on that channel (``origin`` invite)."""
 
-    __tablename__ = "telegram_update"
+    __tablename__ = "account"
 
-    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    channel: str = Field(primary_key=True, max_length=16)
+    id: str = Field(primary_key=True, max_length=255)
+    person_id: str = Field(foreign_key="person.id", primary_key=True, index=True, max_length=64)
+    origin: str = Field(max_length=16)
+    bound_at: datetime = _time(nullable=False)
+
+
+class SentMessageRow(SQLModel, table=True):
+    """A message superbot sent, by the reference its channel gave it: a reply to it reports
+    on its task, or (for an email reminder) on the tasks of its reply token."""
+
+    __tablename__ = "sent_message"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    ref: str = Field(primary_key=True, max_length=255)
+    task_id: str | None = Field(default=None, foreign_key="task.id", max_length=64)
+    token: str | None = Field(default=None, max_length=32)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    sent_at: datetime = _time(nullable=False)
+
+
+class InboundMessageRow(SQLModel, table=True):
+    """Messages already handled, by the reference their channel gives them (a Telegram
+    update id, an email's Message-ID): a second delivery is not handled again."""
+
+    __tablename__ = "inbound_message"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    ref: str = Field(primary_key=True, max_length=255)
     received_at: datetime = _time(nullable=False)
 
 
-class ChatStateRow(SQLModel, table=True):
-    """Where a person is in a conversation with the bot (kept here so any instance can
-    continue it)."""
+class ConversationStepRow(SQLModel, table=True):
+    """Where a person is in a conversation (kept here so any instance can continue it)."""
 
-    __tablename__ = "chat_state"
+    __tablename__ = "conversation_step"
 
-    user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    channel: str = Field(primary_key=True, max_length=16)
+    account: str = Field(primary_key=True, max_length=255)
     step: str = Field(max_length=32)
     task_id: str | None = Field(default=None, max_length=64)
     report_id: int | None = None
-    message_id: int | None = _big()
+    message_ref: str | None = Field(default=None, max_length=255)
     expires_at: datetime = _time(nullable=False)
+
+
+class ReplyTokenRow(SQLModel, table=True):
+    """The unguessable token in one person's reminder email: a reply must carry it."""
+
+    __tablename__ = "reply_token"
+    __table_args__ = (Index("ux_reply_token_round", "person_id", "kind", "period", unique=True),)
+
+    token: str = Field(primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", max_length=64)
+    kind: str = Field(max_length=16)
+    period: str = Field(max_length=32)
+    task_ids: Any = Field(sa_column=Column(JSON(), nullable=False))
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+
+
+class EvidenceFileRow(SQLModel, table=True):
+    """A file kept as evidence (佐证), stored once under SUPERBOT_FILES_DIR by its SHA-256."""
+
+    __tablename__ = "evidence_file"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    mime: str = Field(max_length=255)
+    stored_at: datetime = _time(nullable=False)
+
+
+class ReportEvidenceRow(SQLModel, table=True):
+    __tablename__ = "report_evidence"
+
+    report_id: int = Field(foreign_key="report.id", primary_key=True)
+    sha256: str = Field(foreign_key="evidence_file.sha256", primary_key=True, max_length=64)
+    filename: str = Field(max_length=255)
+
+
+class RefusedMailRow(SQLModel, table=True):
+    """A mail that recorded nothing, for the coordinators' weekly digest."""
+
+    __tablename__ = "refused_mail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = _time(nullable=False, index=True)
+    sender: str = Field(max_length=255)
+    subject: str = Field(sa_column=Column(Text(), nullable=False))
+    reason: str = Field(max_length=32)
+    message_id: str = Field(max_length=998)
 
 
 class BulletinIssueRow(SQLModel, table=True):

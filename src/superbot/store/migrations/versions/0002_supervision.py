@@ -2,7 +2,7 @@
 copies of every document, each task's light in each issued 通报, departments' 联络员 and 分管领导
 
 Revision ID: 0002_supervision
-Revises: 0002_document
+Revises: 0002_conversation
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import superbot.store.tables
 
 revision = "0002_supervision"
-down_revision = "0002_document"
+down_revision = "0002_conversation"
 branch_labels = None
 depends_on = None
 

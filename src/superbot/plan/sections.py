@@ -1,0 +1,499 @@
+"""The sections of tasks.yaml — plan, rules, schedules, departments, coordinators, broadcast,
+bulletin, escalation, campaigns — read into the domain's values in one walk over the
+document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from yaml.nodes import Node, ScalarNode
+
+from superbot.domain.calendar import CalendarSpec, Holidays
+from superbot.domain.crontab import Crontab, CrontabError
+from superbot.domain.model import (
+    DEFAULT_SCHEDULES,
+    Broadcast,
+    BulletinSettings,
+    Campaign,
+    Department,
+    EscalationRule,
+    ExtendedCountsAs,
+    Indicator,
+    Person,
+    Plan,
+    PlanSettings,
+    RobotKind,
+    Role,
+    Rules,
+    ScheduleKind,
+    Task,
+    Webhook,
+)
+from superbot.plan import checks
+from superbot.plan.fields import DOCUMENT_NAMES, ROLE_NAMES, Fields, is_email
+from superbot.plan.problems import Severity
+from superbot.plan.yaml import Document, Entries, full_width_in, kind_of, position
+
+LOCALES = ("zh-CN", "en")
+TOP_FIELDS = (
+    "plan",
+    "rules",
+    "schedules",
+    "departments",
+    "coordinators",
+    "broadcast",
+    "bulletin",
+    "escalation",
+    "campaigns",
+)
+PLAN_FIELDS = (
+    "name",
+    "timezone",
+    "start",
+    "holidays",
+    "extra_holidays",
+    "extra_workdays",
+    "locale",
+)
+DEPARTMENT_FIELDS = ("id", "name", "people", "liaison", "leader")
+PERSON_FIELDS = ("id", "name", "position", "email", "telegram")
+BROADCAST_FIELDS = ("telegram_chats", "emails", "webhooks")
+WEBHOOK_FIELDS = ("kind", "url_env", "secret_env")
+CAMPAIGN_FIELDS = ("id", "name", "description", "tasks")
+TASK_FIELDS = ("id", "title", "description", "lead", "support", "start", "due", "indicators")
+INDICATOR_FIELDS = ("id", "name", "unit", "target")
+FLAGS = ("name_people_in_bulletin", "review_done")  # true/false rules
+CHOICES = {"extended_counts_as": tuple(c.value for c in ExtendedCountsAs)}
+ESCALATION_FIELDS = ("light", "consecutive", "document", "to", "reply_workdays")
+ESCALATION_RANGES = {"consecutive": (1, 24), "reply_workdays": (1, 60)}
+BULLETIN_FIELDS = ("issuer", "to", "cc", "requirements")
+RULE_RANGES = {
+    "warn_workdays": (0, 60),
+    "yellow_lag": (0, 100),
+    "red_lag": (0, 100),
+    "stale_days": (1, 366),
+}
+
+
+@dataclass
+class Seen:
+    """Where each id is first written, for duplicate reports."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+
+class PlanReader(Fields):
+    """Walks the document once, building the plan and collecting every problem."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__(document)
+        self.references: list[tuple[str, str, Node]] = []  # (kind, id, where it is written)
+        # Every id written in the file, even on an entry with errors of its own: a reference
+        # to it is not "unknown", the entry is what needs fixing.
+        self.declared: dict[str, set[str]] = {"department": set(), "person": set()}
+        self.plan_start_written = False  # a bad plan.start is reported once, not per task
+
+    def refer(self, kind: str, ident: str, node: Node) -> None:
+        """Checked once everything is read, so order in the file does not matter."""
+        self.references.append((kind, ident, node))
+
+    def unique(self, seen: Seen, kind: str, ident: str, node: Node) -> bool:
+        first = seen.nodes.setdefault(ident, node)
+        if first is not node:
+            first_line = first.start_mark.line + 1
+            self.error(
+                position(node), "plan.duplicate_id", kind=kind, id=ident, first_line=first_line
+            )
+            return False
+        self.declared.setdefault(kind, set()).add(ident)
+        return True
+
+    # -- the document ------------------------------------------------------------------------
+
+    def read(self) -> Plan | None:
+        root = self.mapping(
+            self.document.root,
+            "tasks.yaml",
+            allowed=TOP_FIELDS,
+            required=("plan", "departments", "campaigns"),
+        )
+        assert root is not None  # the loader hands over mappings only
+        settings = self.read_settings(root)
+        departments, people = self.read_departments(root)
+        coordinators = self.read_coordinators(root)
+        broadcast = self.read_broadcast(root)
+        bulletin = self.read_bulletin(root)
+        escalation = self.read_escalation(root)
+        plan_start = settings.start if settings else None
+        campaigns, tasks = self.read_campaigns(root, plan_start)
+        checks.references(self)
+        checks.owners(self, root, people, tasks, coordinators)
+        if any(p.severity is Severity.ERROR for p in self.problems):
+            self.document.read_the_rest()
+        if settings is None:
+            return None
+        settings = replace(
+            settings,
+            coordinators=coordinators,
+            broadcast=broadcast,
+            bulletin=bulletin,
+            escalation=escalation,
+        )
+        checks.calendar(self, root, settings, tasks)
+        checks.leaders(self, root, escalation, departments, tasks)
+        return Plan(settings, tuple(departments), tuple(people), tuple(campaigns), tuple(tasks))
+
+    def read_settings(self, root: Entries) -> PlanSettings | None:
+        value = root.get("plan")
+        if value is None:
+            return None
+        node = self.mapping(value, "plan", allowed=PLAN_FIELDS, required=("name",))
+        if node is None:
+            return None
+        name = self.text(node, "name", "plan.name", required=True) or ""
+        timezone = self.zone(node)
+        start = self.day_field(node, "start", "plan.start")
+        self.plan_start_written = node.get("start") is not None
+        holidays = self.choice(node, "holidays", "plan.holidays", [h.value for h in Holidays])
+        locale = self.choice(node, "locale", "plan.locale", LOCALES) or "zh-CN"
+        extra_holidays = self.days(node, "extra_holidays", "plan.extra_holidays")
+        extra_workdays = self.days(node, "extra_workdays", "plan.extra_workdays")
+        for both in sorted(extra_holidays & extra_workdays):
+            self.error(node.value_position("extra_workdays"), "plan.day_both_ways", day=both)
+        calendar = CalendarSpec(Holidays(holidays or "cn"), extra_holidays, extra_workdays)
+        return PlanSettings(
+            name=name,
+            timezone=timezone,
+            locale=locale,
+            start=start,
+            calendar=calendar,
+            rules=self.read_rules(root),
+            schedules=self.read_schedules(root),
+        )
+
+    def read_rules(self, root: Entries) -> Rules:
+        value = root.get("rules")
+        if value is None:
+            return Rules()
+        node = self.mapping(value, "rules", (*RULE_RANGES, *FLAGS, *CHOICES))
+        if node is None:
+            return Rules()
+        values: dict[str, int | bool | ExtendedCountsAs | None] = {
+            key: self.integer(node, key, f"rules.{key}", lo, hi)
+            for key, (lo, hi) in RULE_RANGES.items()
+        }
+        values.update({key: self.flag(node, key, f"rules.{key}") for key in FLAGS})
+        counts_as = self.choice(
+            node, "extended_counts_as", "rules.extended_counts_as", CHOICES["extended_counts_as"]
+        )
+        if counts_as is not None:
+            values["extended_counts_as"] = ExtendedCountsAs(counts_as)
+        rules = Rules(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
+        if rules.red_lag < rules.yellow_lag:
+            at = node.value_position("red_lag") if "red_lag" in node else position(node.node)
+            self.error(at, "plan.red_below_yellow", red=rules.red_lag, yellow=rules.yellow_lag)
+        return rules
+
+    def read_schedules(self, root: Entries) -> dict[ScheduleKind, str]:
+        schedules = dict(DEFAULT_SCHEDULES)
+        value = root.get("schedules")
+        if value is None:
+            return schedules
+        kinds = tuple(k.value for k in ScheduleKind)
+        node = self.mapping(value, "schedules", kinds)
+        if node is None:
+            return schedules
+        for kind in ScheduleKind:
+            written = node.get(kind.value)
+            if written is None:
+                continue
+            if kind_of(written) != "string":
+                self.wrong_type(written, f"schedules.{kind}", "crontab")
+                continue
+            expression = str(written.value)
+            try:
+                Crontab.parse(expression)
+            except CrontabError as error:
+                # The column points into the string, at the field that is wrong.
+                line, col = position(written)
+                quoted = isinstance(written, ScalarNode) and written.style in {'"', "'"}
+                at = (line, col + error.offset + (1 if quoted else 0))
+                self.error(
+                    at, "plan.bad_schedule", name=kind.value, value=expression, problem=error.text
+                )
+                continue
+            schedules[kind] = expression
+        return schedules
+
+    def read_departments(self, root: Entries) -> tuple[list[Department], list[Person]]:
+        departments: list[Department] = []
+        people: list[Person] = []
+        seen_departments, seen_people, seen_accounts = Seen(), Seen(), Seen()
+        for item in self.items(root, "departments", "departments"):
+            node = self.mapping(
+                item, "departments[]", allowed=DEPARTMENT_FIELDS, required=("id", "name")
+            )
+            if node is None:
+                continue
+            ident = self.identifier_field(node, "id", "department.id")
+            name = self.text(node, "name", "department.name", required=True)
+            liaisons = self.people_refs(node, "liaison", "department.liaison")
+            leaders = self.people_refs(node, "leader", "department.leader")
+            if (
+                ident is not None
+                and self.unique(seen_departments, "department", ident, node.pairs["id"][1])
+                and name is not None
+            ):
+                departments.append(Department(ident, name, liaisons, leaders))
+            for person_node in self.items(node, "people", "people"):
+                person = self.read_person(person_node, ident or "?", seen_people, seen_accounts)
+                if person is not None:
+                    people.append(person)
+        return departments, people
+
+    def read_person(self, item: Node, department: str, seen: Seen, accounts: Seen) -> Person | None:
+        node = self.mapping(item, "people[]", allowed=PERSON_FIELDS, required=("id", "name"))
+        if node is None or node.get("id") is None:
+            return None
+        ident = self.identifier_field(node, "id", "person.id")
+        name = self.text(node, "name", "person.name", required=True)
+        job = self.text(node, "position", "person.position")
+        email = self.text(node, "email", "person.email")
+        if email is not None and not is_email(email):
+            self.error(
+                node.value_position("email"),
+                "plan.bad_email",
+                value=email,
+                full_width=full_width_in(email),
+            )
+            email = None
+        telegram = self.telegram_user(node)
+        if telegram is not None and not self.unique(
+            accounts, "account", str(telegram), node.pairs["telegram"][1]
+        ):
+            telegram = None  # one Telegram account speaks for one person
+        if ident is None or not self.unique(seen, "person", ident, node.pairs["id"][1]):
+            return None
+        if name is None:
+            return None
+        return Person(ident, name, department, job, email, telegram)
+
+    def read_coordinators(self, root: Entries) -> tuple[str, ...]:
+        coordinators: list[str] = []
+        for item in self.items(root, "coordinators", "coordinators"):
+            ident = self.identifier(item, "coordinators[]")
+            if ident is None:
+                continue
+            if ident in coordinators:
+                self.error(
+                    position(item), "plan.duplicate_in_list", value=ident, field="coordinators"
+                )
+                continue
+            self.refer("person", ident, item)
+            coordinators.append(ident)
+        return tuple(coordinators)
+
+    def read_broadcast(self, root: Entries) -> Broadcast:
+        value = root.get("broadcast")
+        if value is None:
+            return Broadcast()
+        node = self.mapping(value, "broadcast", allowed=BROADCAST_FIELDS)
+        if node is None:
+            return Broadcast()
+        chats = [
+            chat
+            for item in self.items(node, "telegram_chats", "broadcast.telegram_chats")
+            if (chat := self.telegram_chat(item)) is not None
+        ]
+        emails = [
+            email
+            for item in self.items(node, "emails", "broadcast.emails")
+            if (email := self.email(item)) is not None
+        ]
+        webhooks = [
+            hook
+            for item in self.items(node, "webhooks", "broadcast.webhooks")
+            if (hook := self.read_webhook(item)) is not None
+        ]
+        return Broadcast(tuple(chats), tuple(emails), tuple(webhooks))
+
+    def read_bulletin(self, root: Entries) -> BulletinSettings:
+        value = root.get("bulletin")
+        if value is None:
+            return BulletinSettings()
+        node = self.mapping(value, "bulletin", allowed=BULLETIN_FIELDS)
+        if node is None:
+            return BulletinSettings()
+        return BulletinSettings(
+            issuer=self.text(node, "issuer", "bulletin.issuer"),
+            to=self.texts(node, "to", "bulletin.to"),
+            cc=self.texts(node, "cc", "bulletin.cc"),
+            requirements=self.texts(node, "requirements", "bulletin.requirements", lines=True),
+        )
+
+    def people_refs(self, node: Entries, key: str, where: str) -> tuple[str, ...]:
+        """One person id or a list of them (a department's 联络员, its 分管领导)."""
+        value = node.get(key)
+        if value is None:
+            return ()
+        written = self.items(node, key, where) if kind_of(value) == "list" else [value]
+        found: list[str] = []
+        for item in written:
+            ident = self.identifier(item, where)
+            if ident is None:
+                continue
+            if ident in found:
+                self.error(position(item), "plan.duplicate_in_list", value=ident, field=key)
+                continue
+            self.refer("person", ident, item)
+            found.append(ident)
+        return tuple(found)
+
+    def read_escalation(self, root: Entries) -> tuple[EscalationRule, ...]:
+        """The ladder's rungs, lowest first."""
+        rules: list[EscalationRule] = []
+        for item in self.items(root, "escalation", "escalation"):
+            node = self.mapping(
+                item, "escalation[]", allowed=ESCALATION_FIELDS, required=("light", "document")
+            )
+            if node is None:
+                continue
+            light = self.choice(node, "light", "escalation[].light", ("yellow", "red"))
+            written = node.get("document")
+            document = (
+                self.named(written, "escalation[].document", DOCUMENT_NAMES)
+                if written is not None
+                else None
+            )
+            counts = {
+                key: self.integer(node, key, f"escalation[].{key}", lo, hi)
+                for key, (lo, hi) in ESCALATION_RANGES.items()
+            }
+            to: list[Role] = []
+            for entry in self.items(node, "to", "escalation[].to"):
+                role = self.named(entry, "escalation[].to", ROLE_NAMES)
+                if role is not None and role not in to:
+                    to.append(role)
+            if light is None or document is None:
+                continue
+            rules.append(
+                EscalationRule(
+                    light=light,
+                    consecutive=counts["consecutive"] or 1,
+                    document=document,
+                    to=tuple(to) or (Role.LIAISON,),
+                    reply_workdays=counts["reply_workdays"] or EscalationRule.reply_workdays,
+                )
+            )
+        return tuple(rules)
+
+    def read_webhook(self, item: Node) -> Webhook | None:
+        node = self.mapping(
+            item, "webhooks[]", allowed=WEBHOOK_FIELDS, required=("kind", "url_env")
+        )
+        if node is None:
+            return None
+        kind = self.choice(node, "kind", "webhooks[].kind", [k.value for k in RobotKind])
+        url_env = self.env_name(node, "url_env")
+        secret_env = self.env_name(node, "secret_env")
+        if kind is None or url_env is None:
+            return None
+        return Webhook(RobotKind(kind), url_env, secret_env)
+
+    def read_campaigns(
+        self, root: Entries, plan_start: date | None
+    ) -> tuple[list[Campaign], list[Task]]:
+        campaigns: list[Campaign] = []
+        tasks: list[Task] = []
+        seen_campaigns, seen_tasks = Seen(), Seen()
+        for item in self.items(root, "campaigns", "campaigns"):
+            node = self.mapping(
+                item, "campaigns[]", allowed=CAMPAIGN_FIELDS, required=("id", "name")
+            )
+            if node is None:
+                continue
+            ident = self.identifier_field(node, "id", "campaign.id")
+            name = self.text(node, "name", "campaign.name", required=True)
+            description = self.text(node, "description", "campaign.description")
+            if (
+                ident is not None
+                and self.unique(seen_campaigns, "campaign", ident, node.pairs["id"][1])
+                and name is not None
+            ):
+                campaigns.append(Campaign(ident, name, description))
+            for task_node in self.items(node, "tasks", "tasks"):
+                task = self.read_task(task_node, ident or "?", plan_start, seen_tasks)
+                if task is not None:
+                    tasks.append(task)
+        return campaigns, tasks
+
+    def read_task(
+        self, item: Node, campaign: str, plan_start: date | None, seen: Seen
+    ) -> Task | None:
+        node = self.mapping(
+            item, "tasks[]", allowed=TASK_FIELDS, required=("id", "title", "lead", "due")
+        )
+        if node is None:
+            return None
+        ident = self.identifier_field(node, "id", "task.id")
+        if ident is not None and not self.unique(seen, "task", ident, node.pairs["id"][1]):
+            ident = None
+        title = self.text(node, "title", "task.title", required=True)
+        if title is not None:
+            checks.title_width(self, title, node.pairs["title"][1])
+        description = self.text(node, "description", "task.description")
+        lead = self.identifier_field(node, "lead", "task.lead")
+        if lead is not None:
+            self.refer("department", lead, node.pairs["lead"][1])
+        support = self.read_support(node, lead)
+        start = self.day_field(node, "start", "task.start")
+        if start is None and node.get("start") is None:
+            start = plan_start
+            if plan_start is None and not self.plan_start_written:
+                self.error(position(node.node), "plan.missing_start", task=ident or "?")
+        due = self.day_field(node, "due", "task.due")
+        if start is not None and due is not None and due < start:
+            self.error(node.value_position("due"), "plan.due_before_start", due=due, start=start)
+            due = None
+        indicators = self.read_indicators(node)
+        if ident is None or title is None or lead is None or start is None or due is None:
+            return None
+        return Task(ident, campaign, title, lead, start, due, support, description, indicators)
+
+    def read_support(self, node: Entries, lead: str | None) -> tuple[str, ...]:
+        support: list[str] = []
+        for item in self.items(node, "support", "task.support"):
+            ident = self.identifier(item, "task.support[]")
+            if ident is None:
+                continue
+            if ident == lead:
+                self.error(position(item), "plan.lead_in_support", department=ident)
+            elif ident in support:
+                self.error(position(item), "plan.duplicate_in_list", value=ident, field="support")
+            else:
+                self.refer("department", ident, item)
+                support.append(ident)
+        return tuple(support)
+
+    def read_indicators(self, node: Entries) -> tuple[Indicator, ...]:
+        indicators: list[Indicator] = []
+        seen = Seen()
+        for item in self.items(node, "indicators", "task.indicators"):
+            entries = self.mapping(
+                item, "indicators[]", allowed=INDICATOR_FIELDS, required=("id", "name")
+            )
+            if entries is None or entries.get("id") is None:
+                continue
+            ident = self.identifier_field(entries, "id", "indicator.id")
+            name = self.text(entries, "name", "indicator.name", required=True)
+            unit = self.text(entries, "unit", "indicator.unit") or ""
+            target = self.number(entries, "target", "indicator.target")
+            if (
+                ident is None
+                or name is None
+                or not self.unique(seen, "indicator", ident, entries.pairs["id"][1])
+            ):
+                continue
+            indicators.append(Indicator(ident, name, unit, target))
+        return tuple(indicators)
