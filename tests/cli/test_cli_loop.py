@@ -174,7 +174,15 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     clock.at("2022-09-10T10:00")
     ok(run("report", "b", "--percent", "50", "--by", "zhang", "--note", "已完成主体工程"))
     clock.at("2022-09-20T10:00")
-    asked = ok(run("report", "c", "--done", "--by", "zhang", "--note", "已完成验收"))
+    photo = folder / "验收现场.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + b"site-photo" * 300)
+    asked = ok(
+        run(
+            "report", "c", "--done", "--by", "zhang", "--note", "已完成验收",
+            "--evidence", str(photo),
+        )
+    )  # fmt: skip
+    assert "佐证：验收现场.jpg（3 KB）" in asked
     assert "报已完成" in asked
     assert "已通知督查科：送达 1 条。" in asked
     [request] = inbox(folder, "wang", lambda t: t.startswith("【待审核】任务丙"))
@@ -184,6 +192,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     queue = ok(run("review"))
     assert "【办结申请】c「任务丙」 · 高新科" in queue
     assert "说明：已完成验收" in queue
+    assert "佐证：验收现场.jpg（3 KB）" in queue
 
     clock.at("2022-09-21T10:00")
     returned = ok(run("reject", "c", "--reason", "请补充第三方验收报告", "--by", "wang"))
@@ -281,6 +290,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     )
     c = ok(run("dossier", "c", "--format", "md", "-o", "-"))
     for seen in (
+        "| 报送 | 张建华报送：已完成（100%）；说明：已完成验收；佐证：验收现场.jpg（3 KB，SHA-256 ",
         "| 申请 | 张建华申请办结（销号）",
         "| 审核 | 王丽退回办结申请：请补充第三方验收报告",
         "| 审核 | 王丽同意办结，销号（按申请日期 9月26日 办结）：材料齐全",
@@ -295,3 +305,24 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     rows = docx.Document(io.BytesIO(word_file.read_bytes())).tables[1].rows
     assert [cell.text for cell in rows[0].cells] == ["序号", "时间", "事项", "内容"]
     assert len(rows) == 1 + 10  # 交办, 提醒, two reports, three 通报, two documents, one edit
+
+
+def test_evidence_too_big_or_too_many_records_nothing(office: tuple[Cli, Clock, Path]) -> None:
+    run, clock, folder = office
+    ok(run("sync"))
+    clock.at("2022-07-20T15:00")
+    files = []
+    for n in range(11):
+        path = folder / f"照片{n}.jpg"
+        path.write_bytes(b"photo %d" % n)
+        files += ["--evidence", str(path)]
+    many = run("report", "a", "--done", *files)
+    assert many.status == 2
+    assert many.err.strip() == "一次最多附 10 个佐证材料，这里有 11 个：什么都没有登记"
+    big = folder / "录像.mp4"
+    with big.open("wb") as stream:
+        stream.truncate(21 * 1024 * 1024)
+    too_big = run("report", "a", "--done", "--evidence", str(big))
+    assert too_big.status == 2
+    assert "超过佐证材料的上限 20MB：什么都没有登记" in too_big.err
+    assert json.loads(ok(run("status", "--json")))[0]["percent"] == 0

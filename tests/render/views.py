@@ -36,8 +36,9 @@ from superbot.domain.review import Due, Request, RequestKind
 from superbot.plan.load import read_plan_file
 from superbot.service.bulletin import MonthFacts, compose_bulletin
 from superbot.service.history import Field, TaskChange
+from superbot.service.outcomes import Evidence
 from superbot.service.ports import PlanNotice
-from superbot.service.review import Evidence, Waiting
+from superbot.service.review import Waiting
 from superbot.service.status import LoopFacts, TaskStatus, assess_tasks
 from superbot.service.store import ActivePlan, PlanVersion
 from superbot.service.views import (

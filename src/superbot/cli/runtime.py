@@ -149,6 +149,7 @@ class Runtime:
             self.reach,
             reply_ways=self.reply_way,
             refused_mails=self.mail.refused_between,
+            evidence=self.conversations,
         )
 
     @cached_property
@@ -177,11 +178,11 @@ class Runtime:
     @cached_property
     def review(self) -> Review:
         """办结 and 延期 requests; whoever asks and decides is told through the outbox."""
-        return Review(self.store, self.delivery)
+        return Review(self.store, self.delivery, self.conversations)
 
     @cached_property
     def dossiers(self) -> Dossiers:
-        return Dossiers(self.store)
+        return Dossiers(self.store, self.conversations)
 
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         return Dispatcher(
@@ -213,7 +214,13 @@ class Runtime:
 
     @cached_property
     def conversation(self) -> Conversation:
-        return Conversation(self.store, self.accounts, self.conversations)
+        return Conversation(
+            self.store,
+            self.accounts,
+            self.conversations,
+            review=self.review,
+            files=self.evidence,
+        )
 
     # -- replies by email ----------------------------------------------------------------------
 

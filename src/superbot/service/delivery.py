@@ -27,7 +27,7 @@ from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.ports import Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
-from superbot.service.review import Decided, Waiting
+from superbot.service.review import Decided, EvidenceFiles, Waiting, review_queue
 from superbot.service.status import PlanClock, load_plan, read_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import ReminderView, Silence
@@ -115,6 +115,7 @@ class Delivery:
         reach: Reach,
         reply_ways: ReplyWays | None = None,
         refused_mails: Callable[[datetime, datetime], Sequence[RefusedMail]] | None = None,
+        evidence: EvidenceFiles | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -122,6 +123,7 @@ class Delivery:
         self.reach = reach
         self.reply_ways = reply_ways
         self.refused_mails = refused_mails
+        self.evidence = evidence  # listed in the requests coordinators review
 
     def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
         covered: list[tuple[str, str]] = []
@@ -296,6 +298,19 @@ class Delivery:
             )
         ]
         return self.outbox.enqueue(items, now)
+
+    def announce_requests(self, now: datetime) -> int:
+        """Every request no coordinator was told of yet (one made by a 填报表, a mail, or
+        just before a crash): told now. Each tick asks; a request is told once."""
+        waiting = set(self.store.unannounced_requests())
+        if not waiting:
+            return 0
+        plan = load_plan(self.store)
+        return sum(
+            self.review_requested(found, now)
+            for found in review_queue(self.store, plan, now, self.evidence)
+            if found.request.id in waiting
+        )
 
     def review_decided(self, decided: Decided, now: datetime) -> int:
         """The decision to the owner who asked (the lead's 联络员 when nobody is named), on

@@ -18,7 +18,8 @@ from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.escalation import answers
 from superbot.service.history import Field, TaskChange, task_changes
-from superbot.service.review import Evidence, EvidenceFiles
+from superbot.service.outcomes import Evidence
+from superbot.service.review import EvidenceFiles
 from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Mention, ReminderSent, Store
 

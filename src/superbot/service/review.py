@@ -8,7 +8,7 @@ outbox): coordinators get each request with 同意 / 退回, the owner the decis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,19 +26,11 @@ from superbot.domain.review import (
 )
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
+from superbot.service.outcomes import Evidence
 from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Store
 
 REASON_LIMIT = 500  # characters: a reason is a sentence or two, not a report
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A file kept with a report (佐证)."""
-
-    filename: str
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -80,8 +72,25 @@ class ReviewNotices(Protocol):
     def review_decided(self, decided: Decided, now: datetime) -> int: ...
 
 
+@dataclass(frozen=True)
+class ReasonPrompt:
+    """退回 pressed: the next text is the reason the owner will read."""
+
+    waiting: Waiting
+
+
 class EvidenceFiles(Protocol):
+    """The evidence kept with reports (to show a reviewer)."""
+
     def evidence(self, report_ids: list[int]) -> dict[int, tuple[Evidence, ...]]: ...
+
+
+class FileKeeper(Protocol):
+    """Files kept as evidence (佐证), by content hash, bounded in size."""
+
+    def keep(self, content: bytes, filename: str, mime: str, now: datetime) -> Evidence: ...
+
+    def attach(self, report_id: int, evidence: Evidence) -> None: ...
 
 
 def review_queue(
@@ -208,6 +217,19 @@ class Review:
         if len(why) > REASON_LIMIT:
             raise ServiceError("review.reason_too_long", limit=REASON_LIMIT, length=len(why))
         return self._decide(task_ref, RequestStatus.REJECTED, why, by, now)
+
+    def reason_prompt(self, request_id: int) -> ReasonPrompt:
+        """退回 wants a reason first: the request it is for, if it still waits."""
+        found = next((w for w in self.queue_all() if w.request.id == request_id), None)
+        if found is None:
+            decided = next((r for r in self.store.requests() if r.id == request_id), None)
+            raise ServiceError("review.already_decided", status=decided.status if decided else None)
+        return ReasonPrompt(found)
+
+    def queue_all(self) -> list[Waiting]:
+        """Everything waiting, whenever asked (a request entered with a later date too)."""
+        plan = load_plan(self.store)
+        return review_queue(self.store, plan, datetime.max.replace(tzinfo=UTC), self.files)
 
     def decide_request(
         self,

@@ -212,6 +212,10 @@ class Store(Protocol):
 
     def requests(self, task_ids: Collection[str] | None = None) -> list[Request]: ...
 
+    def unannounced_requests(self) -> list[int]:
+        """Ids of pending requests no coordinator has a message about yet."""
+        ...
+
     def add_request(self, request: Request) -> Request: ...
 
     def decide(

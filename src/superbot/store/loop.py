@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -33,6 +33,8 @@ from superbot.store.tables import (
     RequestRow,
     RoundTaskRow,
 )
+
+REVIEW_KIND = "review"  # the outbox kind of the messages about requests (service.delivery)
 
 
 def unaccepted_claim() -> ColumnElement[bool]:
@@ -120,6 +122,22 @@ class LoopStore(SqlRepository):
             s.add(row)
             s.flush()
             return _request(row)
+
+    def unannounced_requests(self) -> list[int]:
+        """Pending requests with no message to the coordinators queued yet."""
+        told = exists().where(
+            and_(
+                col(OutboxRow.kind) == REVIEW_KIND,
+                col(OutboxRow.period) == cast(col(RequestRow.id), String),
+            )
+        )
+        with self.session() as s:
+            found = s.scalars(
+                select(col(RequestRow.id)).where(
+                    col(RequestRow.status) == RequestStatus.PENDING.value, ~told
+                )
+            ).all()
+        return [ident for ident in found if ident is not None]
 
     def decide(
         self, request_id: int, status: RequestStatus, at: datetime, by: str | None, note: str | None
