@@ -188,7 +188,8 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     [request] = inbox(folder, "wang", lambda t: t.startswith("【待审核】任务丙"))
     assert "申请人：张建华，2022-09-20 10:00" in request
     assert "superbot reject c --reason" in request
-    assert status(run, "2022-09-20")["c"]["light"] == "pending"
+    claimed = status(run, "2022-09-20")["c"]
+    assert (claimed["light"], claimed["claimed_on"]) == ("pending", "2022-09-20")
     queue = ok(run("review"))
     assert "【办结申请】c「任务丙」 · 高新科" in queue
     assert "说明：已完成验收" in queue
@@ -226,7 +227,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     ok(run("approve", "d", "--by", "wang"))
     before, after = status(run, "2022-10-09"), status(run, "2022-10-10")
     assert before["d"]["light"] == "red"  # overdue until the approval
-    assert after["d"]["due"] == "2022-12-31"
+    assert (after["d"]["due"], after["d"]["original_due"]) == ("2022-12-31", "2022-09-30")
     assert after["d"]["light"] == "green"
     assert "已批准延期至 2022-12-31，原定 2022-09-30" in after["d"]["reasons"]
 

@@ -94,6 +94,10 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
         "support": list(s.task.support),
         "start": s.task.start.isoformat(),
         "due": s.task.due.isoformat(),
+        "original_due": (
+            s.assessment.original_due.isoformat() if s.assessment.original_due else None
+        ),
+        "claimed_on": s.assessment.claimed_on.isoformat() if s.assessment.claimed_on else None,
         "percent": s.assessment.percent,
         "expected": round(s.assessment.expected, 1),
         "state": s.assessment.state.value if s.assessment.state else None,

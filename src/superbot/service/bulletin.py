@@ -70,7 +70,7 @@ def read_month(
 ) -> MonthFacts:
     """The month's facts; the plan changes are those made since the 通报 before it up to the
     end of ``issued_on`` (the month's end when not given)."""
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     first, last = start_of_day(period.first, zone), end_of_day(period.last, zone)
     previous = [
         i
@@ -146,7 +146,7 @@ def compose_bulletin(
     facts: MonthFacts,
     escalations: Sequence[Escalation] = (),
 ) -> Bulletin:
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     statuses = [
         _moved_since(s, facts.issue_dues.get(s.task.id))
         for s in assess_tasks(plan, facts.at_end, period.last, facts.loop)
@@ -360,7 +360,9 @@ def silences(
     heard = set(reported)
     missing: dict[str, list[Task]] = defaultdict(list)
     for s in statuses:
-        if s.task.id in owed and s.task.id not in heard and s.light is not Light.DONE:
+        # A task its owner reported done waits for the coordinators: nothing is owed on it.
+        settled = s.light in (Light.DONE, Light.PENDING)
+        if s.task.id in owed and s.task.id not in heard and not settled:
             missing[s.task.lead].append(s.task)
     return [
         Silence(department, tuple(plan.owners(department_id)), tuple(missing[department_id]))

@@ -50,8 +50,8 @@ class Round:
 
 
 def round_for(kind: ScheduleKind, as_of: date) -> Round:
-    """DESIGN.md: reminders are the month of ``as_of``, the 通报 the month before it, the
-    digest the seven days before it."""
+    """Reminders are the month of ``as_of``, the 通报 the month before it, the digest the
+    seven days before it (the README's "Periods")."""
     period = {
         ScheduleKind.REMINDER: month_of,
         ScheduleKind.BULLETIN: previous_month,

@@ -80,7 +80,7 @@ class Dossiers:
 
     def build(self, task_ref: str, now: datetime) -> Dossier:
         plan = load_plan(self.store)
-        zone = ZoneInfo(plan.settings.timezone)
+        zone = plan.zone
         task, archived = self._task(plan, task_ref)
         events = [
             *self._plan_events(task, zone),

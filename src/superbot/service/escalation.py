@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from superbot.domain.ladder import EscalationDocument, Fired, Seen, next_step, reply_by
 from superbot.domain.model import (
@@ -131,7 +130,7 @@ def answers(
     """Per document id: did progress arrive from its issue day through its reply-by date?"""
     if not documents:
         return {}
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     void = {
         r.report_id
         for r in store.requests(list({d.task_id for d in documents}))

@@ -8,9 +8,8 @@ outbox): coordinators get each request with 同意 / 退回, the owner the decis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light
 from superbot.domain.model import Department, Person, Report, Task
@@ -96,18 +95,19 @@ class FileKeeper(Protocol):
 def review_queue(
     store: Store,
     plan: ActivePlan,
-    until: datetime,
+    until: datetime | None = None,
     files: EvidenceFiles | None = None,
 ) -> list[Waiting]:
-    """Everything waiting for a decision that was asked by ``until``, oldest first."""
+    """Everything waiting for a decision that was asked by ``until`` (whenever, without),
+    oldest first."""
     requests = store.requests()
-    asked = [r for r in requests if r.pending and r.requested_at <= until]
+    asked = [r for r in requests if r.pending and (until is None or r.requested_at <= until)]
     reports: dict[int, Report] = {}
     for task_id in {r.task_id for r in asked if r.report_id is not None}:
         reports.update({r.id: r for r in store.task_reports(task_id) if r.id is not None})
     report_ids = [r.report_id for r in asked if r.report_id is not None]
     evidence = files.evidence(report_ids) if files is not None and report_ids else {}
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     queue = []
     for r in asked:
         task = plan.task(r.task_id)
@@ -119,7 +119,11 @@ def review_queue(
                 task=task,
                 lead=plan.departments[task.lead],
                 person=plan.people.get(r.person_id or ""),
-                due=effective_due(task.due, [x for x in requests if x.task_id == task.id], until),
+                due=effective_due(
+                    task.due,
+                    [x for x in requests if x.task_id == task.id],
+                    until or r.requested_at,
+                ),
                 asked_at=r.requested_at.astimezone(zone),
                 report=reports.get(r.report_id) if r.report_id is not None else None,
                 evidence=evidence.get(r.report_id, ()) if r.report_id is not None else (),
@@ -173,7 +177,7 @@ class Review:
             raise ServiceError("review.reason_required", kind="extension")
         if len(why) > REASON_LIMIT:
             raise ServiceError("review.reason_too_long", limit=REASON_LIMIT, length=len(why))
-        zone = ZoneInfo(plan.settings.timezone)
+        zone = plan.zone
         today = local_day(now, zone)
         requests = self.store.requests([task.id])
         due = effective_due(task.due, requests, end_of_day(today, zone))
@@ -220,16 +224,13 @@ class Review:
 
     def reason_prompt(self, request_id: int) -> ReasonPrompt:
         """退回 wants a reason first: the request it is for, if it still waits."""
-        found = next((w for w in self.queue_all() if w.request.id == request_id), None)
+        plan = load_plan(self.store)
+        queue = review_queue(self.store, plan, None, self.files)
+        found = next((w for w in queue if w.request.id == request_id), None)
         if found is None:
             decided = next((r for r in self.store.requests() if r.id == request_id), None)
             raise ServiceError("review.already_decided", status=decided.status if decided else None)
         return ReasonPrompt(found)
-
-    def queue_all(self) -> list[Waiting]:
-        """Everything waiting, whenever asked (a request entered with a later date too)."""
-        plan = load_plan(self.store)
-        return review_queue(self.store, plan, datetime.max.replace(tzinfo=UTC), self.files)
 
     def decide_request(
         self,
@@ -267,7 +268,7 @@ class Review:
         decided = self.store.decide(pending.id, status, now, by, text)
         if decided is None:
             raise ServiceError("review.already_decided", status=None)
-        today = local_day(now, ZoneInfo(plan.settings.timezone))
+        today = local_day(now, plan.zone)
         requester = plan.people.get(decided.person_id or "")
         outcome = Decided(
             request=decided,

@@ -73,7 +73,7 @@ def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
     requests = store.requests()
     if not requests:
         return LoopFacts()
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     return LoopFacts(
         claims={
             task_id: local_day(r.requested_at, zone)
@@ -96,7 +96,7 @@ def assess_tasks(
 
 def read_statuses(store: Store, plan: ActivePlan, as_of: date) -> list[TaskStatus]:
     """Every task of ``plan`` on ``as_of``, from what the store holds at that day's end."""
-    until = end_of_day(as_of, ZoneInfo(plan.settings.timezone))
+    until = end_of_day(as_of, plan.zone)
     latest = store.latest_progress(until, archived=True)
     return assess_tasks(plan, latest, as_of, loop_facts(store, plan, until))
 
@@ -176,7 +176,7 @@ def plan_on(store: Store, day: date) -> ActivePlan:
     versions = store.plan_versions()
     if not versions:
         return current
-    until = end_of_day(day, ZoneInfo(current.settings.timezone))
+    until = end_of_day(day, current.zone)
     if versions[-1].at <= until:
         return current
     earlier = [v for v in versions if v.at <= until]

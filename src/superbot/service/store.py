@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from superbot.domain.ladder import EscalationDocument, Seen
 from superbot.domain.lights import Light
@@ -73,6 +74,11 @@ class ActivePlan:
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The plan's timezone: every day and period is read in it."""
+        return ZoneInfo(self.settings.timezone)
 
     def account(self, person_id: str, channel: str) -> str | None:
         """The id that reaches the person on ``channel`` (None: not reachable there)."""

@@ -226,22 +226,25 @@ class LoopStore(SqlRepository):
         self, period: str, lights: Iterable[tuple[str, Light, Light, int]]
     ) -> None:
         """(task, light shown, light scored, percent) for each task of an issued 通报; kept
-        as first written."""
-        with self.session() as s:
-            if s.scalars(
-                select(BulletinLightRow).where(col(BulletinLightRow.period) == period).limit(1)
-            ).first():
-                return
-            s.add_all(
-                BulletinLightRow(
-                    period=period,
-                    task_id=task_id,
-                    light=light.value,
-                    standing=standing.value,
-                    percent=percent,
+        as first written (by whichever instance issued it first)."""
+        try:
+            with self.session() as s:
+                if s.scalars(
+                    select(BulletinLightRow).where(col(BulletinLightRow.period) == period).limit(1)
+                ).first():
+                    return
+                s.add_all(
+                    BulletinLightRow(
+                        period=period,
+                        task_id=task_id,
+                        light=light.value,
+                        standing=standing.value,
+                        percent=percent,
+                    )
+                    for task_id, light, standing, percent in lights
                 )
-                for task_id, light, standing, percent in lights
-            )
+        except IntegrityError:
+            return
 
     def seen(self, task_ids: Collection[str] | None = None) -> dict[str, list[Seen]]:
         """Per task, its scored light in each issued 通报, oldest first."""
