@@ -122,6 +122,8 @@ def assess(
     coordinator has decided yet.
     """
     shown = _assess(task, latest, as_of, rules, calendar, zone)
+    if claimed_on is None and original_due is None:
+        return shown  # nearly every task: what it shows is what it scores
     held_to = task.due
     scored = shown
     if original_due is not None and rules.extended_counts_as is ExtendedCountsAs.LATE:
@@ -166,7 +168,8 @@ def _assess(
     expected = expected_progress(task.start, task.due, as_of)
 
     def result(light: Light, reasons: list[Text]) -> Assessment:
-        return Assessment(light, tuple(reasons), percent, expected, state, last_report)
+        late = light is Light.DONE and last_report is not None and last_report > task.due
+        return Assessment(light, tuple(reasons), percent, expected, state, last_report, late=late)
 
     if is_done(latest):
         return result(Light.DONE, [Text.of("light.done", on=last_report, due=task.due)])
