@@ -172,7 +172,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
 
     # -- September: 任务乙 answers in time; 任务丙 asks to close, is returned, asks again ------
     clock.at("2022-09-10T10:00")
-    ok(run("report", "b", "--percent", "50", "--by", "zhang", "--note", "已完成主体工程"))
+    ok(run("report", "b", "--percent", "40", "--by", "zhang", "--note", "已完成主体工程"))
     clock.at("2022-09-20T10:00")
     photo = folder / "验收现场.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + b"site-photo" * 300)
@@ -258,7 +258,8 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
         encoding="utf-8",
     )
     ok(run("sync"))
-    ok(run("report", "c", "--percent", "10", "--by", "zhang"))  # and reports keep coming
+    ok(run("report", "c", "--percent", "10", "--by", "zhang"))  # and reports keep coming,
+    ok(run("report", "a", "--percent", "70", "--at", "2022-09-28"))  # some dated in September
     assert copies(run, folder, "2022-09", "again") == sent
     assert openpyxl.load_workbook(io.BytesIO(sent["xlsx"])).sheetnames[-1] == "督办事项"
     assert status(run, "2022-09-30")["a"]["due"] == "2022-12-31"  # the plan of that day
@@ -305,7 +306,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
     assert "一事一档" in ok(run("dossier", "a", "--format", "docx", "-o", str(word_file)))
     rows = docx.Document(io.BytesIO(word_file.read_bytes())).tables[1].rows
     assert [cell.text for cell in rows[0].cells] == ["序号", "时间", "事项", "内容"]
-    assert len(rows) == 1 + 10  # 交办, 提醒, two reports, three 通报, two documents, one edit
+    assert len(rows) == 1 + 11  # 交办, 提醒, three reports, three 通报, two documents, one edit
 
 
 def test_evidence_too_big_or_too_many_records_nothing(office: tuple[Cli, Clock, Path]) -> None:
