@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 
 from memory_channel import MemoryChannel, no_sleep
 from superbot.domain.lights import assess, expected_progress
-from superbot.domain.model import Plan, Report
+from superbot.domain.model import BulletinIssue, Plan, Report
 from superbot.domain.periods import month_of
 from superbot.plan.load import parse_plan
 from superbot.service.bulletin import build_bulletin
@@ -73,6 +73,7 @@ SYNCED_AT = datetime(2022, 1, 1, tzinfo=UTC)
 SENT_AT = datetime(2023, 1, 1, 1, tzinfo=UTC)
 BULLETIN_MONTH = month_of(AS_OF)  # December: the 通报 issued on 1 January
 ISSUED_ON = date(2023, 1, 1)
+ISSUE = BulletinIssue(BULLETIN_MONTH.key, 2022, 12, ISSUED_ON)  # the 通报's 期号, not recorded
 REPLY_AT = datetime(2022, 12, 28, 2, tzinfo=UTC)  # 10:00 in Shanghai, after December's reports
 IN_MEMORY = "memory"
 BUDGET = 60.0  # seconds of timed runs per benchmark and size, about
@@ -596,7 +597,7 @@ def status_of_whole_plan(
 
 def monthly_bulletin(store: SqlStore, databases: Databases, work: Workload, repeat: int) -> Figure:
     def build() -> object:
-        return build_bulletin(store, BULLETIN_MONTH, ISSUED_ON)
+        return build_bulletin(store, BULLETIN_MONTH, ISSUE)
 
     floors, measures = alternate(whole_plan_status(store), timed(build), repeat)
     return Figure(
@@ -626,7 +627,7 @@ def bulletin_renderings(
         return []
     limits = {c.name: c.max_body_bytes for c in (WecomChannel, DingtalkChannel, FeishuChannel)}
     renderer = MessageRenderer(Templates(make_environment(), "zh-CN"), limits)
-    view: Bulletin = build_bulletin(store, BULLETIN_MONTH, ISSUED_ON)
+    view: Bulletin = build_bulletin(store, BULLETIN_MONTH, ISSUE)
     [email] = renderer.bulletin(view, "email")
     sizes = {
         "email_text_bytes": len(email.message.body.encode()),

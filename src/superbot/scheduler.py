@@ -154,6 +154,8 @@ class Runner:
                 log.info("%s %s: %d new messages", kind, round_.period.key, result.added)
                 enqueued.append(f"{kind}:{round_.period.key}")
             self.store.set_watermark(kind.value, now)
+        # 办结 and 延期 requests from any channel reach the coordinators within a tick.
+        self.delivery.announce_requests(now)
         return enqueued
 
     # -- tasks.yaml --------------------------------------------------------------------------

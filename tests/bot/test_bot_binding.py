@@ -84,6 +84,7 @@ async def test_a_coordinator_gets_the_longer_menu(world: World) -> None:
         "tasks",
         "report",
         "done",
+        "extend",
         "history",
         "cancel",
         "help",

@@ -56,8 +56,8 @@ async def test_done_and_blocked_buttons(reminded: World) -> None:
     assert "现在：🔴 红灯" in blocked.text
     [done] = await world.presses(LIMH, task_message.message_id, "p:zcq8-1:done")
     assert "已完成（100%）" in done.text
-    assert "现在：✅ 办结" in done.text
-    assert "✅" in world.server.message(LIMH, task_message.message_id).text
+    assert "现在：⏳ 待审核" in done.text  # the plan asks a coordinator to review a "done"
+    assert "⏳ 高新技术产业投资攻坚" in world.server.message(LIMH, task_message.message_id).text
 
     assert [(r.percent, r.state) for r in world.reports("zcq8-1")] == [
         (30, State.ON_TRACK),

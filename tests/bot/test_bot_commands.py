@@ -113,7 +113,7 @@ async def test_done_with_a_note(world: World) -> None:
     assert answer.text.startswith("✅ 已记录：一季度科技项目申报")
     assert "已完成（100%）" in answer.text
     assert "材料已全部报送" in answer.text
-    assert "现在：✅ 办结" in answer.text
+    assert "现在：⏳ 待审核" in answer.text  # the plan asks a coordinator to review a "done"
     [report] = world.reports("qy-8")
     assert (report.percent, report.state, report.note) == (100, State.DONE, "材料已全部报送")
 

@@ -42,7 +42,7 @@ async def test_overdue(steering: World) -> None:
     text = answer.text
     assert text.startswith("⏰ 逾期未办结")
     assert "一季度技术合同交易 cg-2（成果转化科（科技大市场））：3月31日截止，已逾期 83 天" in text
-    assert "qy-8" not in text  # done now
+    assert "qy-8" not in text  # reported done: it waits for review, not in this list
 
 
 async def test_who_then_remind_only_the_silent(steering: World) -> None:

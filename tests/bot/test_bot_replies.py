@@ -152,7 +152,7 @@ async def test_a_photo_is_answered_not_dropped(reminded: World) -> None:
         }
     )
     [answer] = await world.answers(LIMH, before, 1)
-    assert "我只能读文字" in answer.text
+    assert "请回复任务消息（或报送后的确认消息）发送照片、文件" in answer.text  # which task?
 
 
 async def test_an_edited_reply_updates_its_report(reminded: World) -> None:

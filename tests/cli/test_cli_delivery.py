@@ -90,12 +90,14 @@ def test_the_june_bulletin_reaches_every_target_once(
     assert group[1].document is not None
     assert group[1].document.filename == "督查通报-2022-06.html"
 
-    # Email: every owner of a lead department, the coordinators and the leaders' mailbox.
+    # Email: every owner of a lead department, its 分管领导, the coordinators and the leaders'
+    # mailbox.
     leads = {t.lead for t in PLAN.tasks}
+    leaders = {person for d in PLAN.departments if d.id in leads for person in d.leaders}
     owners = {
         p.email
         for p in PLAN.people
-        if p.department_id in leads or p.id in PLAN.settings.coordinators
+        if p.department_id in leads or p.id in PLAN.settings.coordinators or p.id in leaders
     }
     expected = owners | set(PLAN.settings.broadcast.emails)
     received = [address for d in mail.deliveries for address in d.rcpt_tos]
@@ -158,7 +160,15 @@ def test_reminders_go_to_owners_with_open_tasks(live: Cli, mail: SmtpServer) -> 
     assert any("6月" in s and "提醒" in s for s in subjects)
     coordinators_only = {p.email for p in PLAN.people if p.id in PLAN.settings.coordinators}
     leads = {t.lead for t in PLAN.tasks}
-    owners = {p.email for p in PLAN.people if p.department_id in leads}
+    # A department's 联络员 get its reminders; all its people when it names none.
+    liaisons = {d.id: set(d.liaisons) for d in PLAN.departments}
+    owners = {
+        p.email
+        for p in PLAN.people
+        if p.department_id in leads
+        and (not liaisons[p.department_id] or p.id in liaisons[p.department_id])
+    }
+    assert "linsy@example.gov.cn" not in owners  # 高新科 names 张建华 and 郑晓燕
     assert {a for d in mail.deliveries for a in d.rcpt_tos} == owners
     assert not (coordinators_only - owners) & {a for d in mail.deliveries for a in d.rcpt_tos}
 

@@ -82,7 +82,10 @@ def synced_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def reported_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped plan synced, with four tasks' progress entered by phone in June 2022."""
     return database_after(
-        tmp_path_factory.mktemp("reported"), ("sync",), *[("report", *r) for r in REPORTS]
+        tmp_path_factory.mktemp("reported"),
+        ("sync",),
+        *[("report", *r) for r in REPORTS],
+        ("approve", "zcq8-4"),  # the plan reviews a "done" before it counts
     )
 
 
@@ -341,24 +344,6 @@ def test_status_unknown_campaign_or_lead(synced: Any, args: tuple[str, ...], mes
             "当前：● 红灯 · 已逾期 ",
             id="two-values",
         ),
-        pytest.param(
-            ("zcq8-1", "--done", "--at", "2022-06-11", "--by", "hejing"),
-            ["已登记 zcq8-1「高新技术产业投资攻坚」：已办结（2022-06-11 00:00，何静）"],
-            "当前：● 办结 · 已于 2022-06-11 办结",
-            id="done",
-        ),
-        pytest.param(
-            ("zcq8-1", "--percent", "100", "--at", "2022-06-11"),
-            ["已登记 zcq8-1「高新技术产业投资攻坚」：已办结（2022-06-11 00:00）"],
-            "当前：● 办结 · 已于 2022-06-11 办结",
-            id="percent-100-is-done",
-        ),
-        pytest.param(
-            ("dls3-8", "--done", "--at", "2022-07-04 10:00+08:00"),
-            ["已登记 dls3-8「走廊三年行动计划中期评估」：已办结（2022-07-04 10:00）"],
-            "当前：● 办结 · 已于 2022-07-04 办结（逾期 4 天）",
-            id="done-late-with-offset",
-        ),
     ],
 )
 def test_report(synced: Any, args: tuple[str, ...], first_lines: list[str], now_line: str) -> None:
@@ -368,6 +353,47 @@ def test_report(synced: Any, args: tuple[str, ...], first_lines: list[str], now_
     out = lines(result.out)
     assert out[:-1] == first_lines
     assert out[-1].startswith(now_line), out[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "first", "done"),
+    [
+        pytest.param(
+            ("zcq8-1", "--done", "--at", "2022-06-11", "--by", "hejing"),
+            "已登记 zcq8-1「高新技术产业投资攻坚」：报已完成（2022-06-11 00:00，何静）",
+            "已于 2022-06-11 办结",
+            id="done",
+        ),
+        pytest.param(
+            ("zcq8-1", "--percent", "100", "--at", "2022-06-11"),
+            "已登记 zcq8-1「高新技术产业投资攻坚」：报已完成（2022-06-11 00:00）",
+            "已于 2022-06-11 办结",
+            id="percent-100-is-done",
+        ),
+        pytest.param(
+            ("dls3-8", "--done", "--at", "2022-07-04 10:00+08:00"),
+            "已登记 dls3-8「走廊三年行动计划中期评估」：报已完成（2022-07-04 10:00）",
+            "已于 2022-07-04 办结（逾期 4 天）",
+            id="done-late-with-offset",
+        ),
+    ],
+)
+def test_a_done_report_waits_for_review_then_counts_from_its_own_date(
+    synced: Any, args: tuple[str, ...], first: str, done: str
+) -> None:
+    result = synced("report", *args)
+    assert result.status == 0, result.err
+    out = lines(result.out)
+    assert out[0] == first
+    assert out[1].startswith("当前：● 待审核 · 已申请办结，待督查科审核（"), out[1]
+    assert out[2] == (
+        "已提交办结申请，待督查科审核（superbot review 查看，superbot approve / reject 处理）；"
+        "审核通过前不计为办结。"
+    )
+    assert out[3] == "已通知督查科：送达 2 条。"  # 王丽, 陈晓峰: the file channel here
+    approved = synced("approve", args[0])
+    assert approved.status == 0, approved.err
+    assert lines(approved.out)[1] == f"当前：● 办结 · {done}"
 
 
 def test_a_report_shows_up_in_status(synced: Any) -> None:
@@ -514,7 +540,8 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "bulletin、check、form、import、invite、report、run、schedule、send、status、sync",
+            "approve、bulletin、check、dossier、extend、form、import、invite、reject、report、"
+            "review、run、schedule、send、status、sync",
             id="unknown-command",
         ),
         pytest.param(

@@ -102,6 +102,9 @@ class Parsed:
     entities: tuple[JSON, ...]
 
 
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: bots download files of at most 20 MB
+
+
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP counts 2)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
@@ -670,6 +673,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+        download = re.fullmatch(r"/file/bot([^/]*)/(.+)", url.path)
+        if download is not None and self.command == "GET":
+            # Clients percent-encode the token's colon in a path; the server decodes it.
+            self.send_file(unquote(download[1]), unquote(download[2]))
+            return
         route = re.fullmatch(r"/bot([^/]*)/([^/]+)", url.path)
         if route is None:
             self.reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -689,6 +697,21 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, payload = self.server.fake._call(token, method, params)
         self.reply(status, payload)
+
+    def send_file(self, token: str, path: str) -> None:
+        """``GET /file/bot<token>/<file_path>``: a file's bytes, as getFile said where."""
+        content = self.server.fake._download(token, path)
+        if content is None:
+            self.reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        except OSError:
+            self.close_connection = True
 
     def read_chunked(self) -> bytes:
         chunks = []
@@ -1106,6 +1129,50 @@ class FakeTelegram:
                 message["entities"] = entities
             return self._push({"edited_message": copy.deepcopy(message)})
 
+    def user_sends_file(
+        self,
+        user_id: int,
+        content: bytes,
+        filename: str,
+        mime: str = "application/octet-stream",
+        *,
+        photo: bool = False,
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> JSON:
+        """The person sends a file (a document, or a ``photo`` as Telegram compresses it) in
+        their private chat, with an optional caption; the bot fetches it with getFile."""
+        with self._cond:
+            user, chat = self._person_in(user_id, None)
+            message = self._new_message(chat, user)
+            self._counter += 1
+            file_id = f"AgACAgIAAxkBAAI{self._counter:012d}FakeUserFile"
+            self._files[file_id] = Document(filename, content, mime, file_id)
+            unique = file_id[-16:]
+            if photo:
+                # Telegram sends every size it made; the last is the largest.
+                message["photo"] = [
+                    {"file_id": file_id, "file_unique_id": unique, "width": 1280,
+                     "height": 960, "file_size": len(content)},
+                ]  # fmt: skip
+            else:
+                message["document"] = {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "file_name": filename,
+                    "mime_type": mime,
+                    "file_size": len(content),
+                }
+            if caption is not None:
+                message["caption"] = caption
+            if reply_to_message_id is not None:
+                replied = self._stored.get((chat["id"], reply_to_message_id))
+                if replied is None:
+                    raise LookupError(f"no message {reply_to_message_id} to reply to")
+                message["reply_to_message"] = _without_reply(replied)
+            self._store(message)
+            return self._push({"message": copy.deepcopy(message)})
+
     def user_presses(
         self, user_id: int, message_id: int, data: str, chat_id: int | None = None
     ) -> JSON:
@@ -1215,6 +1282,29 @@ class FakeTelegram:
             if failure.remaining <= 0:
                 self._failures.remove(failure)
             raise ApiError(failure.status, failure.description, failure.parameters)
+
+    def _api_getFile(self, params: _Params) -> JSON:
+        """Bot API: a File with the path to download it from; bots may download files of
+        at most 20 MB."""
+        file_id = params.text("file_id") or ""
+        found = self._files.get(file_id)
+        if found is None:
+            raise _bad("invalid file_id")
+        if len(found.content) > DOWNLOAD_LIMIT:
+            raise _bad("file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[-16:],
+            "file_size": len(found.content),
+            "file_path": f"documents/{file_id}",
+        }
+
+    def _download(self, token: str, path: str) -> bytes | None:
+        with self._cond:
+            if token != self.token or not path.startswith("documents/"):
+                return None
+            found = self._files.get(path.removeprefix("documents/"))
+            return found.content if found is not None else None
 
     def _api_getMe(self, params: _Params) -> JSON:
         return copy.deepcopy(self.bot_user)

@@ -630,3 +630,32 @@ async def test_application_by_webhook(server: FakeTelegram) -> None:
     assert server.callback_answers[0].text == "收到"
     assert status == 403
     assert all(d.status == 200 for d in server.webhook_deliveries if not d.manual)
+
+
+async def test_a_file_a_person_sends_is_fetched_with_get_file(
+    bot: telegram.Bot, server: FakeTelegram
+) -> None:
+    """Bot API: the update carries ``photo`` (sizes, largest last) or ``document``; getFile
+    gives a ``file_path`` under ``/file/bot<token>/``; bots may download at most 20 MB."""
+    photo = b"\xff\xd8\xff\xe0" + b"site photo" * 100
+    server.user_sends_file(USER, photo, "IMG_0042.jpg", "image/jpeg", photo=True, caption="完成")
+    server.user_sends_file(USER, b"%PDF-1.7", "验收报告.pdf", "application/pdf")
+    [first, second] = await bot.get_updates()
+    assert first.message is not None
+    assert second.message is not None
+    assert first.message.caption == "完成"
+    assert first.message.photo[-1].file_size == len(photo)
+    fetched = await (await first.message.photo[-1].get_file()).download_as_bytearray()
+    assert bytes(fetched) == photo
+    document = second.message.document
+    assert document is not None
+    assert (document.file_name, document.mime_type) == ("验收报告.pdf", "application/pdf")
+    assert bytes(await (await document.get_file()).download_as_bytearray()) == b"%PDF-1.7"
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
+        await bot.get_file("no-such-file")
+    server.user_sends_file(USER, b"x" * (20 * 1024 * 1024 + 1), "录像.mp4", "video/mp4")
+    [big] = await bot.get_updates(offset=second.update_id + 1)
+    assert big.message is not None
+    assert big.message.document is not None
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+        await big.message.document.get_file()

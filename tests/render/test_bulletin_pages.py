@@ -25,7 +25,7 @@ def pages(view: Bulletin) -> dict[str, str]:
     return {"document": document, "email": email.message.html or ""}
 
 
-@pytest.mark.parametrize("plan", ["one", "shipped"])
+@pytest.mark.parametrize("plan", ["one", "shipped", "supervised"])
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 def test_no_sideways_scrolling(browser: Browser, plan: str, width: int) -> None:  # noqa: F811
     for name, html in pages(cases()[plan].bulletin).items():

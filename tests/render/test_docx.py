@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from datetime import timedelta
 from typing import Any
 
 import docx
@@ -12,7 +13,9 @@ import pytest
 from docx.oxml.ns import qn
 from tests.render.views import TRICKY, cases
 
-from superbot.domain.model import Rules
+from superbot.domain.ladder import EscalationDocument
+from superbot.domain.lights import Light
+from superbot.domain.model import DocumentKind, EscalationRule, Rules
 from superbot.render.environment import Templates, make_environment
 from superbot.render.messages import MessageRenderer
 from superbot.service.views import Bulletin, Escalation
@@ -61,13 +64,32 @@ def test_sections_in_order_and_escalations_only_when_there_are_some() -> None:
     view = cases()["shipped"].bulletin
     headings = [t for t in texts(word(view)) if t[:2] in {f"{n}、" for n in "一二三四五六七"}]
     assert headings == [*HEADINGS, "六、下步工作要求"]
-    escalated = dataclasses.replace(
-        view, escalations=(Escalation(view.red[0], "notice", view.as_of),)
+    item = view.red[0]
+    document = EscalationDocument(
+        kind=DocumentKind.NOTICE,
+        rung=0,
+        task_id=item.task.id,
+        department_id=item.lead.id,
+        period=view.period.key,
+        issued_on=view.issued_on,
+        reply_by=view.issued_on + timedelta(days=14),
+        light=Light.RED,
+        streak=2,
+        percent=item.assessment.percent,
+        due=item.task.due,
+        rule=EscalationRule("yellow", 2, DocumentKind.NOTICE),
+        reasons=item.reasons,
+        year=view.issued_on.year,
+        number=3,
     )
+    escalated = dataclasses.replace(view, escalations=(Escalation(item, document),))
     everything = texts(word(escalated))
     headings = [t for t in everything if t[:2] in {f"{n}、" for n in "一二三四五六七"}]
     assert headings == [*HEADINGS, "六、督办事项", "七、下步工作要求"]
-    assert any(view.red[0].task.title in t and "督办通知" in t for t in everything)
+    assert any(
+        item.task.title in t and "〔2022〕督办第 3 号 督办单" in t and "连续 2 期黄灯" in t
+        for t in everything
+    )
 
 
 def test_problems_are_grouped_by_department_worst_first() -> None:

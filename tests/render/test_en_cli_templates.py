@@ -255,7 +255,8 @@ def test_the_cli_in_english_end_to_end(en_cli: Cli, plan_words: list[str], tmp_p
         ),
         (
             ["status", "--light", "blue"],
-            "superbot status: invalid arguments: --light must be one of red, yellow, green, done",
+            "superbot status: invalid arguments: --light must be one of red, yellow, pending, "
+            "green, done",
         ),
         (
             ["schedule", "-n", "0"],

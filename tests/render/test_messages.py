@@ -58,7 +58,7 @@ def render_all(r: MessageRenderer, case: Case, kind: str, channel: str) -> list[
 
 @pytest.mark.parametrize("channel", CHANNELS)
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("plan", ["empty", "one", "shipped"])
+@pytest.mark.parametrize("plan", ["empty", "one", "shipped", "supervised"])
 def test_every_message_renders_within_its_channel(
     any_renderer: MessageRenderer, plan: str, kind: str, channel: str
 ) -> None:

@@ -15,11 +15,14 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from superbot.domain.ladder import EscalationDocument
 from superbot.domain.lights import Light
 from superbot.domain.model import (
     BulletinIssue,
     Campaign,
     Department,
+    DocumentKind,
+    EscalationRule,
     Indicator,
     Person,
     Plan,
@@ -29,14 +32,19 @@ from superbot.domain.model import (
     Task,
 )
 from superbot.domain.periods import Period, month_of, week_before
+from superbot.domain.review import Due, Request, RequestKind
 from superbot.plan.load import read_plan_file
 from superbot.service.bulletin import MonthFacts, compose_bulletin
+from superbot.service.history import Field, TaskChange
+from superbot.service.outcomes import Evidence
 from superbot.service.ports import PlanNotice
-from superbot.service.status import TaskStatus, assess_tasks
-from superbot.service.store import ActivePlan
+from superbot.service.review import Waiting
+from superbot.service.status import LoopFacts, TaskStatus, assess_tasks
+from superbot.service.store import ActivePlan, PlanVersion
 from superbot.service.views import (
     Bulletin,
     DigestView,
+    Escalation,
     FailedDelivery,
     LightCounts,
     ReminderView,
@@ -209,13 +217,63 @@ def statuses_of(plan: Plan, reports: Mapping[str, Report], as_of: date) -> tuple
     return tuple(assess_tasks(active(plan), reports, as_of))
 
 
+def claims(plan: Plan, reports: Mapping[str, Report]) -> dict[str, date]:
+    """One task whose owner said done at the month's end and waits for review (待审核)."""
+    open_ = [t for t in plan.tasks if t.id in reports and reports[t.id].state is State.ON_TRACK]
+    return {open_[0].id: AS_OF - timedelta(days=2)} if open_ else {}
+
+
+def change_of(plan: Plan) -> tuple[TaskChange, ...]:
+    """A due date moved by editing tasks.yaml, as the next 通报 and the digest say it."""
+    if not plan.tasks:
+        return ()
+    task = plan.tasks[-1]
+    version = PlanVersion(2, 2, at(AS_OF - timedelta(days=5)), "tasks.yaml", "0" * 64)
+    moved = task.due + timedelta(days=92)
+    return (
+        TaskChange(version, version.at.date(), task.id, task.title, Field.DUE, task.due, moved),
+    )
+
+
+def escalations_of(view: Bulletin) -> tuple[Escalation, ...]:
+    """A 督办单 for the worst red task and a 专函 for the next, as the ladder would fire them."""
+    fired = []
+    for number, (item, kind) in enumerate(
+        zip(view.red, (DocumentKind.NOTICE, DocumentKind.LETTER), strict=False), start=7
+    ):
+        rule = EscalationRule("yellow" if kind is DocumentKind.NOTICE else "red", 2, kind)
+        document = EscalationDocument(
+            kind=kind,
+            rung=0 if kind is DocumentKind.NOTICE else 1,
+            task_id=item.task.id,
+            department_id=item.lead.id,
+            period=view.period.key,
+            issued_on=view.issued_on,
+            reply_by=view.issued_on + timedelta(days=14),
+            light=item.assessment.scored,
+            streak=2,
+            percent=item.assessment.percent,
+            due=item.task.due,
+            rule=rule,
+            reasons=item.reasons,
+            year=view.issued_on.year,
+            number=number,
+            id=number,
+        )
+        fired.append(Escalation(item, document))
+    return tuple(fired)
+
+
 def bulletin_view(
     plan: Plan,
     reports: Mapping[str, Report],
     period: Period,
     issued_on: date | None = None,
+    *,
+    supervised: bool = False,
 ) -> Bulletin:
-    """The real composition (``compose_bulletin``) over the invented reports."""
+    """The real composition (``compose_bulletin``) over the invented reports; ``supervised``
+    adds a claim waiting for review, a plan edit and the documents the ladder fired."""
     facts = MonthFacts(
         before={t: r for t, r in reports.items() if r.at.astimezone(ZONE).date() < period.first},
         at_end=reports,
@@ -225,10 +283,13 @@ def bulletin_view(
             for t, r in reports.items()
             for indicator, value in r.values.items()
         },
+        loop=LoopFacts(claims=claims(plan, reports)) if supervised else LoopFacts(),
+        changes=change_of(plan) if supervised else (),
     )
     day = issued_on or period.last + timedelta(days=1)
     issue = BulletinIssue(period.key, period.first.year, period.first.month, day)
-    return compose_bulletin(active(plan), period, issue, facts)
+    view = compose_bulletin(active(plan), period, issue, facts)
+    return dataclasses.replace(view, escalations=escalations_of(view)) if supervised else view
 
 
 def reminder_views(
@@ -256,7 +317,9 @@ def reminder_views(
     return tuple(views)
 
 
-def digest_view(plan: Plan, reports: Mapping[str, Report], day: date) -> DigestView:
+def digest_view(
+    plan: Plan, reports: Mapping[str, Report], day: date, *, supervised: bool = False
+) -> DigestView:
     week = week_before(day)
     now = statuses_of(plan, reports, day)
     before = {s.task.id: s.light for s in statuses_of(plan, reports, week.first)}
@@ -326,7 +389,42 @@ def digest_view(plan: Plan, reports: Mapping[str, Report], day: date) -> DigestV
             ]
         ),
         failed=failed,
-        plan_changes=("tasks.yaml",) if plan.tasks else (),
+        plan_changes=change_of(plan) if supervised else (),
+        waiting=waiting_of(plan, reports, day) if supervised else (),
+    )
+
+
+def waiting_of(plan: Plan, reports: Mapping[str, Report], day: date) -> tuple[Waiting, ...]:
+    """A 办结申请 with its evidence and a 延期申请, waiting for the coordinators."""
+    if not plan.tasks:
+        return ()
+    departments = {d.id: d for d in plan.departments}
+    people = {p.department_id: p for p in plan.people}
+    first, last = plan.tasks[0], plan.tasks[-1]
+    asked = at(day - timedelta(days=3))
+    claim = Request(RequestKind.DONE, first.id, asked, people[first.lead].id, report_id=1)
+    extension = Request(
+        RequestKind.EXTENSION,
+        last.id,
+        asked,
+        people[last.lead].id,
+        due_from=last.due,
+        due_to=last.due + timedelta(days=92),
+        reason=f"{TRICKY} 土地审批未完成",
+    )
+    evidence = (Evidence("验收报告 <终稿>.pdf", "ab" * 32, 245_760),)
+    return (
+        Waiting(
+            claim,
+            first,
+            departments[first.lead],
+            people[first.lead],
+            Due(first.due),
+            asked,
+            reports.get(first.id),
+            evidence,
+        ),
+        Waiting(extension, last, departments[last.lead], people[last.lead], Due(last.due), asked),
     )
 
 
@@ -344,14 +442,17 @@ def notices(plan: Plan) -> tuple[PlanNotice, ...]:
     )
 
 
-def case(name: str, plan: Plan) -> Case:
+def case(name: str, plan: Plan, *, supervised: bool = False) -> Case:
+    """Every view of ``plan``; ``supervised``: with what the supervision loop adds (待审核,
+    督办事项, plan edits, the review queue)."""
     reports = invented_reports(plan, AS_OF)
+    digest_reports = invented_reports(plan, DIGEST_DAY)
     return Case(
         name=name,
         plan=plan,
         statuses=statuses_of(plan, reports, AS_OF),
-        bulletin=bulletin_view(plan, reports, MONTH),
-        digest=digest_view(plan, invented_reports(plan, DIGEST_DAY), DIGEST_DAY),
+        bulletin=bulletin_view(plan, reports, MONTH, supervised=supervised),
+        digest=digest_view(plan, digest_reports, DIGEST_DAY, supervised=supervised),
         reminders=reminder_views(plan, invented_reports(plan, REMINDER_DAY), REMINDER_DAY),
         notices=notices(plan),
     )
@@ -363,6 +464,7 @@ def cases() -> dict[str, Case]:
         "empty": case("empty", empty_plan()),
         "one": case("one", one_task_plan()),
         "shipped": case("shipped", shipped_plan()),
+        "supervised": case("supervised", shipped_plan(), supervised=True),
     }
 
 

@@ -31,7 +31,7 @@ from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
 from superbot.render.telegram import split_lines, visible_text
 from superbot.service import buttons
-from superbot.service.conversation import Conversation
+from superbot.service.conversation import Conversation, EvidenceKept
 from superbot.service.outcomes import (
     Cancelled,
     Confirmation,
@@ -47,6 +47,7 @@ from superbot.service.outcomes import (
     Unclear,
     Welcome,
 )
+from superbot.service.review import Decided, ReasonPrompt, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.supervision import (
     Nudged,
@@ -79,6 +80,10 @@ TEMPLATES: dict[type, str] = {
     SilentView: "bot/who.html",
     Nudged: "bot/remind.html",
     Reloaded: "bot/reloaded.html",
+    Decided: "bot/decided.html",
+    ReasonPrompt: "bot/reason_prompt.html",
+    Waiting: "bot/extension.html",
+    EvidenceKept: "bot/evidence.html",
 }
 REFUSED = "bot/refused.html"
 UNBOUND = "bot/unbound.html"
@@ -186,7 +191,11 @@ class Answers:
     @staticmethod
     def about(outcome: object) -> str | None:
         """The task a message is about: replying to it reports on that task."""
-        if isinstance(outcome, Confirmation | Unclear | NoteAdded | NotePrompt | History):
+        if isinstance(
+            outcome, Confirmation | Unclear | NoteAdded | NotePrompt | History | EvidenceKept
+        ):
+            return outcome.task.id
+        if isinstance(outcome, Waiting):
             return outcome.task.id
         if isinstance(outcome, ProgressPrompt):
             return outcome.status.task.id
@@ -239,6 +248,14 @@ async def answer(update: Update, context: Context, outcome: object) -> None:
         found.conversation.remember(
             TELEGRAM, message_ref(chat.id, sent.message_id), task_id, found.clock()
         )
+
+
+def send_queued(context: Context) -> None:
+    """What the handler put in the outbox (a request for the coordinators, a decision for the
+    owner) goes now, not at the next tick."""
+    found = services(context)
+    if found.dispatch is not None:
+        context.application.create_task(found.dispatch(), name="dispatch after an answer")
 
 
 async def say(update: Update, context: Context, html: str) -> None:

@@ -54,6 +54,7 @@ OWNER_COMMANDS: dict[str, Handler] = {
     "report": commands.report,
     "cancel": commands.cancel,
     "done": commands.done,
+    "extend": commands.extend,
     "history": commands.history,
     "help": commands.help_,
 }
@@ -121,9 +122,12 @@ def build_application(
     application.add_handler(MessageHandler(private & new & filters.COMMAND, commands.unknown))
     # New and edited text: an edited reply updates the report it made.
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, replies.text))
+    evidence = filters.PHOTO | filters.Document.ALL
+    application.add_handler(MessageHandler(private & new & evidence, replies.files))
     application.add_handler(MessageHandler(private & new & ~filters.TEXT, replies.not_text))
     application.add_handler(CallbackQueryHandler(buttons.press, pattern=buttons.is_answer))
     application.add_handler(CallbackQueryHandler(buttons.choose, pattern=buttons.is_choice))
+    application.add_handler(CallbackQueryHandler(buttons.decide, pattern=buttons.is_decision))
     application.add_handler(CallbackQueryHandler(buttons.unknown))
     application.add_error_handler(on_error)
     return application

@@ -1,5 +1,5 @@
-"""Inline buttons: answers on task messages and /report's task choice (the protocol is
-:mod:`superbot.service.buttons`)."""
+"""Inline buttons: answers on task messages, /report's task choice, and a coordinator's 同意 /
+退回 under a request (the protocol is :mod:`superbot.service.buttons`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from superbot.bot.answers import Context, answer, message_ref, sender, services
+from superbot.bot.answers import Context, answer, message_ref, send_queued, sender, services
 from superbot.service import buttons
 from superbot.service.outcomes import Confirmation
+from superbot.service.review import Decided
 
 log = logging.getLogger("superbot.bot")
 
@@ -24,6 +25,11 @@ def is_answer(data: object) -> bool:
 def is_choice(data: object) -> bool:
     press = buttons.read_press(data if isinstance(data, str) else None)
     return press is not None and press.kind == buttons.CHOICE
+
+
+def is_decision(data: object) -> bool:
+    press = buttons.read_press(data if isinstance(data, str) else None)
+    return press is not None and press.kind == buttons.DECISION
 
 
 async def press(update: Update, context: Context) -> None:
@@ -55,6 +61,30 @@ async def press(update: Update, context: Context) -> None:
         except BadRequest as error:  # too old to edit, or unchanged: the answer still goes
             log.info("task message not edited: %s", error.message)
     await answer(update, context, outcome)
+    send_queued(context)
+
+
+async def decide(update: Update, context: Context) -> None:
+    """同意 closes the request at once; 退回 asks for the reason first. The request message
+    loses its buttons once decided, so nobody decides it twice."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.message is None:
+        return
+    found = services(context)
+    pressed = buttons.read_press(query.data)
+    assert pressed is not None
+    assert pressed.request_id is not None
+    outcome = found.conversation.decide(
+        sender(user), pressed.request_id, pressed.answer, found.clock()
+    )
+    await query.answer(found.answers.toast(outcome))
+    if isinstance(outcome, Decided):
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as error:
+            log.info("request message not edited: %s", error.message)
+    await answer(update, context, outcome)
+    send_queued(context)
 
 
 async def choose(update: Update, context: Context) -> None:

@@ -1,10 +1,10 @@
-"""An owner's commands: /tasks, /report, /cancel, /done, /history, /help."""
+"""An owner's commands: /tasks, /report, /cancel, /done, /extend, /history, /help."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from superbot.bot.answers import Context, answer, message_ref, sender, services
+from superbot.bot.answers import Context, answer, message_ref, send_queued, sender, services
 
 
 async def tasks(update: Update, context: Context) -> None:
@@ -48,6 +48,24 @@ async def done(update: Update, context: Context) -> None:
         found.clock(),
     )
     await answer(update, context, outcome)
+    send_queued(context)
+
+
+async def extend(update: Update, context: Context) -> None:
+    """/extend TASK DATE REASON: a 延期申请 for the coordinators to review."""
+    user = update.effective_user
+    if user is None:
+        return
+    found = services(context)
+    args = context.args or []
+    outcome = found.conversation.extend(
+        sender(user),
+        args[0] if args else None,
+        " ".join(args[1:]),
+        found.clock(),
+    )
+    await answer(update, context, outcome)
+    send_queued(context)
 
 
 async def history(update: Update, context: Context) -> None:

@@ -14,6 +14,7 @@ import jinja2
 from superbot.domain.text import Text
 from superbot.render.environment import Templates
 from superbot.render.telegram import visible_text
+from superbot.service.conversation import EvidenceKept
 from superbot.service.outcomes import (
     Cancelled,
     Confirmation,
@@ -30,6 +31,7 @@ from superbot.service.outcomes import (
     Unclear,
     Welcome,
 )
+from superbot.service.review import Decided, ReasonPrompt, Waiting
 from superbot.service.supervision import Nudged, OverdueView, Reloaded, SilentView, StatusView
 
 TEMPLATES: dict[type, str] = {
@@ -51,6 +53,10 @@ TEMPLATES: dict[type, str] = {
     SilentView: "who",
     Nudged: "remind",
     Reloaded: "reloaded",
+    Decided: "decided",
+    ReasonPrompt: "reason_prompt",
+    Waiting: "extension",  # a 办结 or 延期 request waiting for review
+    EvidenceKept: "evidence",
 }
 
 

@@ -197,6 +197,7 @@ class ChatApp:
             "cancel": lambda: conversation.cancel(sender, now),
             "done": lambda: conversation.done(sender, event.ref, first, rest, now),
             "history": lambda: conversation.history(sender, first, now),
+            "extend": lambda: conversation.extend(sender, first, rest or "", now),
             "help": lambda: conversation.help(sender),
             "status": lambda: supervision.status(sender, argument or None, now),
             "overdue": lambda: supervision.overdue(sender, now),

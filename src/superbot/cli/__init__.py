@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         bot_commands,
         delivery_commands,
         form_commands,
+        loop_commands,
         plan_commands,
         task_commands,
     )

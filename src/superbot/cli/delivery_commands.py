@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import signal
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,9 +24,10 @@ from superbot.domain.periods import Period, parse_month, previous_month
 from superbot.render.messages import DOCUMENT_FORMATS
 from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
 from superbot.scheduler import PlanFile, Runner
-from superbot.service.bulletin import build_bulletin, issue_of
+from superbot.service.bulletin import issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
+from superbot.service.issuing import issue_bulletin, issued_copy
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
 from superbot.store.db import LeaderLock
@@ -123,42 +125,58 @@ def bulletin(
     if fmt == "pdf" and find_soffice() is None:
         runtime.echo(runtime.text("cli.no_libreoffice"), err=True)
         return 1
-    # Writing the 通报 out issues it: the month takes its 期号 for good.
-    issue = issue_of(
-        runtime.store,
-        period,
-        issued_on or today,
-        runtime.now(),
-        record=True,
-        redate=issued_on is not None,
-    )
-    view = build_bulletin(runtime.store, period, issue)
+    kept = issued_copy(runtime.store, period)
+    if kept:  # sent: what went out, byte for byte, whatever changed since
+        issue = runtime.store.bulletin_issue(period.key)
+        assert issue is not None
+        if issued_on is not None and issued_on != issue.issued_on:
+            runtime.echo(
+                runtime.text(
+                    "cli.bulletin_issued",
+                    month=period.key,
+                    number=issue.number,
+                    issued_on=issue.issued_on,
+                ),
+                err=True,
+            )
+            return 1
+        documents: Mapping[str, bytes] = kept
+        written = "cli.written_issued"
+    else:
+        # Writing an unsent 通报 out gives the month its 期号 for good; the rest is as of today.
+        issue = issue_of(
+            runtime.store,
+            period,
+            issued_on or today,
+            runtime.now(),
+            record=True,
+            redate=issued_on is not None,
+        )
+        documents = issue_bulletin(
+            runtime.store,
+            runtime.renderer,
+            period,
+            issue.issued_on,
+            runtime.now(),
+            record=False,
+            formats=("docx",) if fmt == "pdf" else (fmt,),
+        ).documents
+        written = "cli.written_issue"
     if fmt == "pdf":
-        word = runtime.renderer.bulletin_document(view, "docx")
-        assert isinstance(word, bytes)
         try:
-            document: str | bytes = convert(word, runtime.renderer.bulletin_filename(view, "docx"))
+            content = convert(documents["docx"], f"{period.key}.docx")
         except (NoConverter, ConversionFailed) as error:
             runtime.echo(runtime.text("cli.pdf_failed", reason=str(error)), err=True)
             return 1
     else:
-        document = runtime.renderer.bulletin_document(view, fmt)
+        content = documents[fmt]
     if output is not None and str(output) == "-":
-        assert isinstance(document, str)
-        runtime.echo(document)
+        runtime.echo(content.decode())
         return 0
-    target = output or Path(runtime.renderer.bulletin_filename(view, fmt))
-    if isinstance(document, bytes):
-        target.write_bytes(document)
-    else:
-        target.write_text(document, encoding="utf-8")
+    target = output or Path(f"{runtime.renderer.bulletin_stem()}-{period.key}.{fmt}")
+    target.write_bytes(content)
     runtime.echo(
-        runtime.text(
-            "cli.written_issue",
-            path=str(target),
-            number=issue.number,
-            issued_on=issue.issued_on,
-        )
+        runtime.text(written, path=str(target), number=issue.number, issued_on=issue.issued_on)
     )
     return 0
 

@@ -51,10 +51,12 @@ from superbot.render.terminal import Painter, table, truncate
 from superbot.server import HttpServer
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
+from superbot.service.dossier import Dossiers
 from superbot.service.forms import FormImport
 from superbot.service.mail import Handled, MailReplies, ReplyWay
 from superbot.service.outbox import Dispatcher, Item
 from superbot.service.ports import Channel, Receipt
+from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.accounts import SqlAccounts
 from superbot.store.conversations import SqlConversations
@@ -178,6 +180,7 @@ class Runtime:
             self.reach,
             reply_ways=self.reply_way,
             refused_mails=self.mail.refused_between,
+            evidence=self.conversations,
         )
 
     @cached_property
@@ -225,6 +228,15 @@ class Runtime:
             found["feishu"] = FeishuAppChannel(feishu.app_id, feishu.app_secret, feishu.api_url)
         return found
 
+    @cached_property
+    def review(self) -> Review:
+        """办结 and 延期 requests; whoever asks and decides is told through the outbox."""
+        return Review(self.store, self.delivery, self.conversations)
+
+    @cached_property
+    def dossiers(self) -> Dossiers:
+        return Dossiers(self.store, self.conversations)
+
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         return Dispatcher(
             self.outbox,
@@ -255,7 +267,13 @@ class Runtime:
 
     @cached_property
     def conversation(self) -> Conversation:
-        return Conversation(self.store, self.accounts, self.conversations)
+        return Conversation(
+            self.store,
+            self.accounts,
+            self.conversations,
+            review=self.review,
+            files=self.evidence,
+        )
 
     # -- replies by email ----------------------------------------------------------------------
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 from collections import Counter
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
+from superbot.cli.loop_commands import deliver
 from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
 from superbot.cli.runtime import Runtime
 from superbot.domain.lights import Light
 from superbot.domain.model import State
+from superbot.service.delivery import REVIEW
 from superbot.service.errors import NotSynced, ServiceError
+from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
 from superbot.service.report import ReportRequest, record_report
 from superbot.service.status import TaskStatus, load_plan, task_statuses
 
@@ -51,7 +56,8 @@ def status(
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
         day = as_of or runtime.now().astimezone(zone).date()
-        plan, statuses = task_statuses(runtime.store, day, campaign=campaign, lead=lead, plan=plan)
+        # The plan as it stood that day: a past day keeps its due dates and titles.
+        plan, statuses = task_statuses(runtime.store, day, campaign=campaign, lead=lead)
     except NotSynced as error:
         return _refuse(runtime, error, 1)
     except ServiceError as error:  # an unknown --campaign or --lead
@@ -88,6 +94,10 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
         "support": list(s.task.support),
         "start": s.task.start.isoformat(),
         "due": s.task.due.isoformat(),
+        "original_due": (
+            s.assessment.original_due.isoformat() if s.assessment.original_due else None
+        ),
+        "claimed_on": s.assessment.claimed_on.isoformat() if s.assessment.claimed_on else None,
         "percent": s.assessment.percent,
         "expected": round(s.assessment.expected, 1),
         "state": s.assessment.state.value if s.assessment.state else None,
@@ -103,7 +113,9 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
 @cli.command()
 @click.argument("task")
 @click.option("--percent", type=int, default=None, help="进度百分比 0–100")
-@click.option("--done", is_flag=True, help="已办结（等同于 100%）")
+@click.option(
+    "--done", is_flag=True, help="已办结（等同于 100%；规则要求审核时为办结申请，待督查科审核）"
+)
 @click.option(
     "--state", type=click.Choice([s.value for s in State if s is not State.DONE]), default=None
 )
@@ -112,6 +124,13 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
 @click.option("--at", "at", type=MOMENT, default=None, help="报送时间，补录时用（默认现在）")
 @click.option(
     "--value", "values", type=INDICATOR_VALUE, multiple=True, help="指标值，如 invest=12.5，可重复"
+)
+@click.option(
+    "--evidence",
+    "evidence",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    multiple=True,
+    help="佐证材料（照片、文件），可重复；每个不超过 20MB，最多 10 个",
 )
 @click.pass_obj
 def report(
@@ -124,10 +143,14 @@ def report(
     by: str | None,
     at: datetime | None,
     values: tuple[tuple[str, float], ...],
+    evidence: tuple[Path, ...],
 ) -> int:
-    """登记一条进度（电话、当面报送的由督查科代为录入）。"""
+    """登记一条进度（电话、当面报送的由督查科代为录入），可附佐证材料。"""
     if (percent is None) == (not done):
         raise click.UsageError(runtime.text("cli.percent_or_done"))
+    files = _evidence_files(runtime, evidence)  # checked before anything is recorded
+    if files is None:
+        return 2
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -149,6 +172,17 @@ def report(
         return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
     person = plan.people.get(by) if by else None
     task_ = recorded.status.task
+    kept = []
+    for path, content in files:
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        found = runtime.evidence.keep(content, path.name, mime, runtime.now())
+        assert recorded.report.id is not None
+        runtime.evidence.attach(recorded.report.id, found)
+        kept.append(found)
+    notice = None
+    if recorded.claim is not None:  # 待审核: the coordinators are asked to review it
+        runtime.review.announce(recorded.claim, runtime.now())
+        notice = deliver(runtime, REVIEW, str(recorded.claim.id))
     runtime.echo(
         runtime.render(
             "cli/report.txt",
@@ -156,6 +190,31 @@ def report(
             person=person,
             zone=zone,
             indicator_names={i.id: i.name for i in task_.indicators},
+            notice=notice,
+            people=plan.people,
+            kept=kept,
         )
     )
     return 0
+
+
+def _evidence_files(runtime: Runtime, paths: tuple[Path, ...]) -> list[tuple[Path, bytes]] | None:
+    """The files' contents; None (and why, on stderr) when one is too big or too many."""
+    if len(paths) > MAX_FILES:
+        runtime.echo(
+            runtime.text("cli.evidence_too_many", count=len(paths), limit=MAX_FILES), err=True
+        )
+        return None
+    found = []
+    for path in paths:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            megabytes = round(size / 2**20, 1)
+            limit = MAX_FILE_BYTES // 2**20
+            runtime.echo(
+                runtime.text("cli.evidence_too_big", path=str(path), size=megabytes, limit=limit),
+                err=True,
+            )
+            return None
+        found.append((path, path.read_bytes()))
+    return found

@@ -1,25 +1,31 @@
 """红黄绿灯: a task's light is computed from stored facts and a date, never stored.
 
-The rules are DESIGN.md's, in the order a 督查科 reads them: done first, then red, then
-yellow; each light comes with the reasons that made it, as :class:`Text`.
+The rules are the README's (docs/supervision.md has the loop's), in the order a 督查科
+reads them: done first, then red, then yellow; each light comes with the reasons that made
+it, as :class:`Text`.
+
+A task whose owner asked to close it (办结申请) is 待审核 (``pending``) until a coordinator
+decides: it is not done. Its *standing* — the light the ranking scores — is the light its
+accepted progress gives, so a claim alone earns nothing.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import WorkdayCalendar
-from superbot.domain.model import Report, Rules, State, Task
+from superbot.domain.model import ExtendedCountsAs, Report, Rules, State, Task
 from superbot.domain.text import Text
 
 
 class Light(StrEnum):
     RED = "red"
     YELLOW = "yellow"
+    PENDING = "pending"  # 待审核: done by the owner's word, waiting for a coordinator
     GREEN = "green"
     DONE = "done"
 
@@ -29,7 +35,7 @@ class Light(StrEnum):
         return _SEVERITY[self]
 
 
-_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.DONE: 3}
+_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.PENDING: 2, Light.GREEN: 3, Light.DONE: 4}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,16 @@ class Assessment:
     expected: float  # 时序进度: share of the task's calendar days passed, 0–100
     state: State | None
     last_report: date | None  # day of the latest progress report, in the plan's zone
+    # What the ranking scores: ``light``, except for a pending task (the light of its accepted
+    # progress) and, with ``extended_counts_as: late``, an extended one (its original date).
+    standing: Light | None = None
+    late: bool = False  # done after the date the ranking holds it to
+    claimed_on: date | None = None  # 待审核: the day the owner asked to close it
+    original_due: date | None = None  # the plan's date, when an approved extension moved it
+
+    @property
+    def scored(self) -> Light:
+        return self.standing or self.light
 
     @property
     def lag(self) -> float:
@@ -95,15 +111,65 @@ def assess(
     rules: Rules,
     calendar: WorkdayCalendar,
     zone: ZoneInfo,
+    *,
+    claimed_on: date | None = None,
+    original_due: date | None = None,
 ) -> Assessment:
-    """The light of ``task`` on ``as_of`` given its latest progress report (or None)."""
+    """The light of ``task`` on ``as_of`` given its latest accepted progress report (or None).
+
+    ``task.due`` is the effective due date; ``original_due`` the plan's when an approved
+    extension moved it. ``claimed_on``: the owner asked to close the task that day and no
+    coordinator has decided yet.
+    """
+    shown = _assess(task, latest, as_of, rules, calendar, zone)
+    if claimed_on is None and original_due is None:
+        return shown  # nearly every task: what it shows is what it scores
+    held_to = task.due
+    scored = shown
+    if original_due is not None and rules.extended_counts_as is ExtendedCountsAs.LATE:
+        held_to = original_due
+        scored = _assess(replace(task, due=original_due), latest, as_of, rules, calendar, zone)
+    light, reasons = shown.light, list(shown.reasons)
+    if claimed_on is not None and shown.light is not Light.DONE:
+        light = Light.PENDING
+        reasons = [
+            Text.of("light.pending", on=claimed_on),
+            *(r for r in reasons if r.key not in _NOT_WORTH_SAYING_WHEN_PENDING),
+        ]
+    if original_due is not None:
+        reasons.append(Text.of("light.extended", original=original_due, due=task.due))
+    return replace(
+        shown,
+        light=light,
+        reasons=tuple(reasons),
+        standing=scored.light,
+        late=shown.light is Light.DONE
+        and shown.last_report is not None
+        and shown.last_report > held_to,
+        claimed_on=claimed_on if light is Light.PENDING else None,
+        original_due=original_due,
+    )
+
+
+_NOT_WORTH_SAYING_WHEN_PENDING = ("light.on_track", "light.not_started", "light.due_soon")
+
+
+def _assess(
+    task: Task,
+    latest: Report | None,
+    as_of: date,
+    rules: Rules,
+    calendar: WorkdayCalendar,
+    zone: ZoneInfo,
+) -> Assessment:
     last_report = latest.at.astimezone(zone).date() if latest is not None else None
     percent = latest.percent if latest is not None and latest.percent is not None else 0
     state = latest.state if latest is not None else None
     expected = expected_progress(task.start, task.due, as_of)
 
     def result(light: Light, reasons: list[Text]) -> Assessment:
-        return Assessment(light, tuple(reasons), percent, expected, state, last_report)
+        late = light is Light.DONE and last_report is not None and last_report > task.due
+        return Assessment(light, tuple(reasons), percent, expected, state, last_report, late=late)
 
     if is_done(latest):
         return result(Light.DONE, [Text.of("light.done", on=last_report, due=task.due)])

@@ -24,6 +24,8 @@ class State(StrEnum):
 class Department:
     id: str
     name: str
+    liaisons: tuple[str, ...] = ()  # 联络员 (person ids): get the reminders, report progress
+    leaders: tuple[str, ...] = ()  # 分管领导 (person ids, any department): escalations, 通报
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,13 @@ class BulletinIssue:
     issued_on: date
 
 
+class ExtendedCountsAs(StrEnum):
+    """How the ranking scores a task whose deadline was extended by approval."""
+
+    ON_TIME = "on_time"  # the new date is the date
+    LATE = "late"  # the original date still counts
+
+
 @dataclass(frozen=True)
 class Rules:
     """Traffic-light thresholds (tasks.yaml ``rules``)."""
@@ -140,6 +149,36 @@ class Rules:
     stale_days: int = 31
     # Documents that go to peer departments name units; people only in the coordinators' digest.
     name_people_in_bulletin: bool = False
+    # An owner's "done" is a request (待审核) that coordinators approve (销号) or return (退回).
+    review_done: bool = False
+    extended_counts_as: ExtendedCountsAs = ExtendedCountsAs.ON_TIME
+
+
+class DocumentKind(StrEnum):
+    """The rungs an escalation ladder is built from."""
+
+    NOTICE = "notice"  # 督办单
+    LETTER = "letter"  # 专函, to the department's 分管领导
+    INTERVIEW = "interview"  # 约谈 proposal, to the coordinators
+
+
+class Role(StrEnum):
+    """Who an escalation document goes to."""
+
+    LIAISON = "liaison"  # the department's 联络员 (all its people when it names none)
+    LEADER = "leader"  # its 分管领导
+    COORDINATORS = "coordinators"  # 督查科
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """One rung of tasks.yaml ``escalation``: "red in 2 consecutive 通报 → 专函"."""
+
+    light: str  # "yellow": a yellow or red light; "red": a red one
+    consecutive: int  # in this many consecutive issued 通报, the current one included
+    document: DocumentKind
+    to: tuple[Role, ...] = (Role.LIAISON,)
+    reply_workdays: int = 10  # the reply-by date, in workdays after the 通报 is issued
 
 
 class ScheduleKind(StrEnum):
@@ -206,6 +245,7 @@ class PlanSettings:
     broadcast: Broadcast = field(default_factory=Broadcast)
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
     channels: tuple[str, ...] = PERSONAL_CHANNELS  # personal messages: the first that reaches
+    escalation: tuple[EscalationRule, ...] = ()  # the ladder, lowest rung first
 
 
 @dataclass(frozen=True)

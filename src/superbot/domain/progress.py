@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from types import MappingProxyType
@@ -661,3 +662,78 @@ def _plain(text: str) -> str:
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+# -- asking for an extension: "申请延期至12月31日，原因：土地审批未完成" --------------------------
+
+
+@dataclass(frozen=True)
+class ExtensionAsk:
+    """A reply that asks to move the due date (延期申请), read from what was typed."""
+
+    to: date | None  # None: asked, but no date could be read
+    reason: str | None
+
+
+# Only these ask; "部分工程延期" in a progress note does not.
+_ASKS = re.compile(r"申请(?:延期|推迟|顺延|延长)|延期申请|(?:延期|推迟|顺延|延长)(?:至|到)")
+_FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+_MONTH_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_YEAR_END = re.compile(r"(?:(\d{4})\s*年)?\s*(?:年底|年末)")
+_REASON = re.compile(r"(?:原因|理由)\s*(?:是|为)?\s*[:：]?\s*")
+
+
+def read_extension(text: str, today: date) -> ExtensionAsk | None:
+    """The date and reason of a 延期申请 in ``text``; None when it asks for none. A month and
+    day without a year is the next one to come (12月31日 written in December is this year's;
+    1月15日 written in December, next year's)."""
+    plain = _plain(text)
+    asked = _ASKS.search(plain)
+    if asked is None:
+        return None
+    to, end = _date_after(plain, asked.end(), today)
+    reason_at = _REASON.search(plain, asked.end())
+    if reason_at is not None:
+        reason = text[reason_at.end() :]
+    elif end is not None:
+        reason = text[end:]
+    else:
+        reason = ""
+    reason = reason.strip(" \t\r\n，,。.;；:：")
+    return ExtensionAsk(to, reason or None)
+
+
+def read_new_date(text: str, today: date) -> ExtensionAsk:
+    """``/extend`` after the task: a date first (2022-12-31, 12月31日, 年底), the reason after."""
+    plain = _plain(text)
+    to, end = _date_after(plain, 0, today)
+    reason = text[end:] if end is not None else text
+    reason = reason.strip(" \t\r\n，,。.;；:：")
+    reason_at = _REASON.match(reason)
+    if reason_at is not None:
+        reason = reason[reason_at.end() :]
+    return ExtensionAsk(to, reason or None)
+
+
+def _date_after(plain: str, start: int, today: date) -> tuple[date | None, int | None]:
+    found = _FULL_DATE.search(plain, start)
+    if found is not None:
+        return _day(int(found[1]), int(found[2]), int(found[3])), found.end()
+    found = _MONTH_DAY.search(plain, start)
+    if found is not None:
+        month, day = int(found[1]), int(found[2])
+        this_year = _day(today.year, month, day)
+        if this_year is not None and this_year < today:
+            return _day(today.year + 1, month, day), found.end()
+        return this_year, found.end()
+    found = _YEAR_END.search(plain, start)
+    if found is not None:
+        return date(int(found[1]) if found[1] else today.year, 12, 31), found.end()
+    return None, None
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from yaml.nodes import MappingNode, Node
 
 from superbot.domain.calendar import WorkdayCalendar
-from superbot.domain.model import Person, PlanSettings, Task
+from superbot.domain.model import Department, EscalationRule, Person, PlanSettings, Role, Task
 from superbot.domain.suggest import closest
 from superbot.plan.fields import Fields
 from superbot.plan.problems import Problem, Severity
@@ -78,3 +78,19 @@ def title_width(reader: Fields, title: str, node: Node) -> None:
     characters = (halves + 1) // 2
     if characters > TITLE_LIMIT:
         reader.warn(position(node), "plan.long_title", length=characters, limit=TITLE_LIMIT)
+
+
+def leaders(
+    reader: Fields,
+    root: Entries,
+    escalation: tuple[EscalationRule, ...],
+    departments: list[Department],
+    tasks: list[Task],
+) -> None:
+    """A rung that writes to 分管领导 needs each lead department to name one."""
+    if not any(Role.LEADER in rule.to for rule in escalation):
+        return
+    leads = {t.lead for t in tasks}
+    lacking = [d.id for d in departments if d.id in leads and not d.leaders]
+    if lacking:
+        reader.warn(root.key_position("escalation"), "plan.no_leader", departments=lacking)

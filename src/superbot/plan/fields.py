@@ -10,14 +10,14 @@ import difflib
 import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from superbot.domain.model import PERSONAL_CHANNELS
+from superbot.domain.model import PERSONAL_CHANNELS, DocumentKind, Role
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.plan.problems import Problem, Severity
@@ -32,6 +32,8 @@ from superbot.plan.yaml import (
     number_value,
     position,
 )
+
+T = TypeVar("T")
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 ID_MAX_LENGTH = 64  # the store's id columns
@@ -66,6 +68,23 @@ CHINA_TIME = dict.fromkeys(
     ),
     "Asia/Shanghai",
 )
+
+
+# The escalation ladder's documents and roles as a 督查科 writes them, or by their ids.
+DOCUMENT_NAMES: dict[str, DocumentKind] = {
+    "督办单": DocumentKind.NOTICE,
+    "督办通知": DocumentKind.NOTICE,
+    "专函": DocumentKind.LETTER,
+    "督办专函": DocumentKind.LETTER,
+    "约谈": DocumentKind.INTERVIEW,
+    **{kind.value: kind for kind in DocumentKind},
+}
+ROLE_NAMES: dict[str, Role] = {
+    "联络员": Role.LIAISON,
+    "分管领导": Role.LEADER,
+    "督查科": Role.COORDINATORS,
+    **{role.value: role for role in Role},
+}
 
 
 class Fields:
@@ -293,6 +312,21 @@ class Fields:
             )
             return None
         return written
+
+    def named(self, node: Node, where: str, names: Mapping[str, T]) -> T | None:
+        """A word from ``names`` (Chinese or the id), as the 督查科 may write either."""
+        written = self.document.snippet(node).strip()
+        found = names.get(written) if kind_of(node) == "string" else None
+        if found is None:
+            self.error(
+                position(node),
+                "plan.bad_choice",
+                field=where,
+                value=written,
+                choices=tuple(n for n in names if not n.isascii()),
+                suggestion=closest(written, list(names), cutoff=0.5),
+            )
+        return found
 
     def email(self, node: Node) -> str | None:
         written = self.document.snippet(node, limit=200)

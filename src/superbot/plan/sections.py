@@ -1,5 +1,6 @@
 """The sections of tasks.yaml — plan, rules, schedules, departments, coordinators, broadcast,
-campaigns — read into the domain's values in one walk over the document."""
+bulletin, escalation, campaigns — read into the domain's values in one walk over the
+document."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ from superbot.domain.model import (
     BulletinSettings,
     Campaign,
     Department,
+    EscalationRule,
+    ExtendedCountsAs,
     Indicator,
     Person,
     Plan,
     PlanSettings,
     RobotKind,
+    Role,
     Rules,
     ScheduleKind,
     Task,
     Webhook,
 )
 from superbot.plan import checks
-from superbot.plan.fields import Fields, is_email
+from superbot.plan.fields import DOCUMENT_NAMES, ROLE_NAMES, Fields, is_email
 from superbot.plan.problems import Severity
 from superbot.plan.yaml import Document, Entries, full_width_in, kind_of, position
 
@@ -41,6 +45,7 @@ TOP_FIELDS = (
     "coordinators",
     "broadcast",
     "bulletin",
+    "escalation",
     "campaigns",
 )
 PLAN_FIELDS = (
@@ -53,14 +58,17 @@ PLAN_FIELDS = (
     "locale",
     "channels",
 )
-DEPARTMENT_FIELDS = ("id", "name", "people")
+DEPARTMENT_FIELDS = ("id", "name", "people", "liaison", "leader")
 PERSON_FIELDS = ("id", "name", "position", "email", "telegram", *APP_CHANNELS, "channels")
 BROADCAST_FIELDS = ("telegram_chats", "emails", "webhooks")
 WEBHOOK_FIELDS = ("kind", "url_env", "secret_env")
 CAMPAIGN_FIELDS = ("id", "name", "description", "tasks")
 TASK_FIELDS = ("id", "title", "description", "lead", "support", "start", "due", "indicators")
 INDICATOR_FIELDS = ("id", "name", "unit", "target")
-FLAGS = ("name_people_in_bulletin",)  # true/false rules
+FLAGS = ("name_people_in_bulletin", "review_done")  # true/false rules
+CHOICES = {"extended_counts_as": tuple(c.value for c in ExtendedCountsAs)}
+ESCALATION_FIELDS = ("light", "consecutive", "document", "to", "reply_workdays")
+ESCALATION_RANGES = {"consecutive": (1, 24), "reply_workdays": (1, 60)}
 BULLETIN_FIELDS = ("issuer", "to", "cc", "requirements")
 RULE_RANGES = {
     "warn_workdays": (0, 60),
@@ -118,6 +126,7 @@ class PlanReader(Fields):
         coordinators = self.read_coordinators(root)
         broadcast = self.read_broadcast(root)
         bulletin = self.read_bulletin(root)
+        escalation = self.read_escalation(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
         checks.references(self)
@@ -127,9 +136,14 @@ class PlanReader(Fields):
         if settings is None:
             return None
         settings = replace(
-            settings, coordinators=coordinators, broadcast=broadcast, bulletin=bulletin
+            settings,
+            coordinators=coordinators,
+            broadcast=broadcast,
+            bulletin=bulletin,
+            escalation=escalation,
         )
         checks.calendar(self, root, settings, tasks)
+        checks.leaders(self, root, escalation, departments, tasks)
         return Plan(settings, tuple(departments), tuple(people), tuple(campaigns), tuple(tasks))
 
     def read_settings(self, root: Entries) -> PlanSettings | None:
@@ -165,14 +179,19 @@ class PlanReader(Fields):
         value = root.get("rules")
         if value is None:
             return Rules()
-        node = self.mapping(value, "rules", (*RULE_RANGES, *FLAGS))
+        node = self.mapping(value, "rules", (*RULE_RANGES, *FLAGS, *CHOICES))
         if node is None:
             return Rules()
-        values: dict[str, int | bool | None] = {
+        values: dict[str, int | bool | ExtendedCountsAs | None] = {
             key: self.integer(node, key, f"rules.{key}", lo, hi)
             for key, (lo, hi) in RULE_RANGES.items()
         }
         values.update({key: self.flag(node, key, f"rules.{key}") for key in FLAGS})
+        counts_as = self.choice(
+            node, "extended_counts_as", "rules.extended_counts_as", CHOICES["extended_counts_as"]
+        )
+        if counts_as is not None:
+            values["extended_counts_as"] = ExtendedCountsAs(counts_as)
         rules = Rules(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
         if rules.red_lag < rules.yellow_lag:
             at = node.value_position("red_lag") if "red_lag" in node else position(node.node)
@@ -222,12 +241,14 @@ class PlanReader(Fields):
                 continue
             ident = self.identifier_field(node, "id", "department.id")
             name = self.text(node, "name", "department.name", required=True)
+            liaisons = self.people_refs(node, "liaison", "department.liaison")
+            leaders = self.people_refs(node, "leader", "department.leader")
             if (
                 ident is not None
                 and self.unique(seen_departments, "department", ident, node.pairs["id"][1])
                 and name is not None
             ):
-                departments.append(Department(ident, name))
+                departments.append(Department(ident, name, liaisons, leaders))
             for person_node in self.items(node, "people", "people"):
                 person = self.read_person(person_node, ident or "?", seen_people, seen_accounts)
                 if person is not None:
@@ -321,6 +342,62 @@ class PlanReader(Fields):
             cc=self.texts(node, "cc", "bulletin.cc"),
             requirements=self.texts(node, "requirements", "bulletin.requirements", lines=True),
         )
+
+    def people_refs(self, node: Entries, key: str, where: str) -> tuple[str, ...]:
+        """One person id or a list of them (a department's 联络员, its 分管领导)."""
+        value = node.get(key)
+        if value is None:
+            return ()
+        written = self.items(node, key, where) if kind_of(value) == "list" else [value]
+        found: list[str] = []
+        for item in written:
+            ident = self.identifier(item, where)
+            if ident is None:
+                continue
+            if ident in found:
+                self.error(position(item), "plan.duplicate_in_list", value=ident, field=key)
+                continue
+            self.refer("person", ident, item)
+            found.append(ident)
+        return tuple(found)
+
+    def read_escalation(self, root: Entries) -> tuple[EscalationRule, ...]:
+        """The ladder's rungs, lowest first."""
+        rules: list[EscalationRule] = []
+        for item in self.items(root, "escalation", "escalation"):
+            node = self.mapping(
+                item, "escalation[]", allowed=ESCALATION_FIELDS, required=("light", "document")
+            )
+            if node is None:
+                continue
+            light = self.choice(node, "light", "escalation[].light", ("yellow", "red"))
+            written = node.get("document")
+            document = (
+                self.named(written, "escalation[].document", DOCUMENT_NAMES)
+                if written is not None
+                else None
+            )
+            counts = {
+                key: self.integer(node, key, f"escalation[].{key}", lo, hi)
+                for key, (lo, hi) in ESCALATION_RANGES.items()
+            }
+            to: list[Role] = []
+            for entry in self.items(node, "to", "escalation[].to"):
+                role = self.named(entry, "escalation[].to", ROLE_NAMES)
+                if role is not None and role not in to:
+                    to.append(role)
+            if light is None or document is None:
+                continue
+            rules.append(
+                EscalationRule(
+                    light=light,
+                    consecutive=counts["consecutive"] or 1,
+                    document=document,
+                    to=tuple(to) or (Role.LIAISON,),
+                    reply_workdays=counts["reply_workdays"] or EscalationRule.reply_workdays,
+                )
+            )
+        return tuple(rules)
 
     def read_webhook(self, item: Node) -> Webhook | None:
         node = self.mapping(

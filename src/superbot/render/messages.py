@@ -15,6 +15,12 @@ Template names, under ``<locale>/``:
                email.txt, email.html, robot.md, xlsx.j2 (workbook words)
 ``digest/``    subject.txt, telegram.html, email.txt, email.html, robot.md
 ``plan_notice/`` subject.txt, telegram.html, email.txt, email.html, robot.md
+``escalation/`` subject.txt, telegram.html, email.txt, email.html (the message that carries
+               a 督办单, 专函 or 约谈 proposal), docx.j2, document.html, document.md (the
+               document itself)
+``review/``    request_subject.txt, request.html, request.txt, request_email.html,
+               buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
+               decision.html, decision.txt, decision_email.html (the decision, to the owner)
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
 
@@ -37,10 +43,13 @@ from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.form import form_filename, form_words, form_workbook
 from superbot.render.telegram import TEXT_LIMIT, split_lines, visible_length
-from superbot.render.xlsx import SHEETS, WorkbookWords, bulletin_workbook
+from superbot.render.xlsx import OPTIONAL_SHEETS, SHEETS, WorkbookWords, bulletin_workbook
 from superbot.service import buttons
+from superbot.service.dossier import Dossier
+from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
 from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
+from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, ReminderView
 
@@ -96,7 +105,9 @@ class MessageRenderer:
             message = replace(message, reply_address=view.reply.reply_to)
         return [Part("", message)]
 
-    def bulletin(self, view: Bulletin, channel: str) -> list[Part]:
+    def bulletin(
+        self, view: Bulletin, channel: str, documents: Mapping[str, bytes] | None = None
+    ) -> list[Part]:
         _check(channel)
         context = self._bulletin_context(view)
         subject = self._line("bulletin/subject.txt", **context)
@@ -115,10 +126,15 @@ class MessageRenderer:
             return [Part("", Message(subject, summary, attachments=(document,)))]
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
-        # The 公文 a 督查科 files, beside the workbook it sorts and filters.
+        # The 公文 a 督查科 files, beside the workbook it sorts and filters: as issued.
+        kept = documents or {}
         attachments = (
-            Attachment(self._filename(view, "docx"), self._docx(view), DOCX_MIME),
-            Attachment(self._filename(view, "xlsx"), self._workbook(view), XLSX_MIME),
+            Attachment(
+                self._filename(view, "docx"), kept.get("docx") or self._docx(view), DOCX_MIME
+            ),
+            Attachment(
+                self._filename(view, "xlsx"), kept.get("xlsx") or self._workbook(view), XLSX_MIME
+            ),
         )
         return [Part("", self._email(subject, "bulletin", attachments, **context))]
 
@@ -151,7 +167,88 @@ class MessageRenderer:
             buttons=self._answer_buttons(status.task.id),
         )
 
+    def escalation(
+        self, view: EscalationView, channel: str, documents: Mapping[str, bytes]
+    ) -> list[Part]:
+        """The message that carries a 督办单, 专函 or 约谈 proposal, the Word document with it."""
+        _check(channel)
+        subject = self._line("escalation/subject.txt", view=view)
+        word = documents.get("docx") or self._escalation_docx(view)
+        attachment = Attachment(self._escalation_filename(view, "docx"), word, DOCX_MIME)
+        if channel == TELEGRAM:
+            body = self._telegram_one("escalation/telegram.html", view=view)
+            return [Part("", Message(subject, body, attachments=(attachment,)))]
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "escalation/robot.md", view=view))]
+        return [Part("", self._email(subject, "escalation", (attachment,), view=view))]
+
+    def review_request(self, view: Waiting, channel: str) -> list[Part]:
+        """A 办结申请 or 延期申请 for a coordinator, with 同意 / 退回 on Telegram."""
+        _check(channel)
+        subject = self._line("review/request_subject.txt", view=view)
+        if channel == TELEGRAM:
+            body = self._telegram_one("review/request.html", view=view)
+            return [Part("", Message(subject, body, buttons=self._decision_buttons(view)))]
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "review/request.md", view=view))]
+        return [
+            Part(
+                "",
+                Message(
+                    subject,
+                    self._render("review/request.txt", view=view) + "\n",
+                    html=self._render("review/request_email.html", view=view) + "\n",
+                ),
+            )
+        ]
+
+    def review_decision(self, view: Decided, channel: str) -> list[Part]:
+        """The decision on a request, for the owner: approved, or returned with the reason."""
+        _check(channel)
+        subject = self._line("review/decision_subject.txt", view=view)
+        if channel == TELEGRAM:
+            body = self._telegram_one("review/decision.html", view=view)
+            return [Part("", Message(subject, body))]
+        if channel in ROBOTS:
+            return [Part("", self._robot(channel, subject, "review/decision.md", view=view))]
+        return [
+            Part(
+                "",
+                Message(
+                    subject,
+                    self._render("review/decision.txt", view=view) + "\n",
+                    html=self._render("review/decision_email.html", view=view) + "\n",
+                ),
+            )
+        ]
+
     # -- files --------------------------------------------------------------------------
+
+    def escalation_document(self, view: EscalationView, fmt: str) -> str | bytes:
+        """A 督办单, 专函 or 约谈 proposal as a file: ``docx``, ``html`` or ``md``."""
+        if fmt == "docx":
+            return self._escalation_docx(view)
+        if fmt == "html":
+            return self._render("escalation/document.html", view=view) + "\n"
+        if fmt == "md":
+            return self._render("escalation/document.md", view=view) + "\n"
+        raise ValueError(f"unknown escalation format {fmt!r} (docx, html or md)")
+
+    def escalation_filename(self, view: EscalationView, fmt: str) -> str:
+        return self._escalation_filename(view, fmt)
+
+    def dossier_document(self, view: Dossier, fmt: str) -> str | bytes:
+        """一事一档 as a file: ``html`` (a page), ``docx`` (to print and file) or ``md``."""
+        if fmt == "docx":
+            return self._blocks_docx("dossier/docx.j2", view=view)
+        if fmt == "html":
+            return self._render("dossier/document.html", view=view) + "\n"
+        if fmt == "md":
+            return self._render("dossier/document.md", view=view) + "\n"
+        raise ValueError(f"unknown dossier format {fmt!r} (html, docx or md)")
+
+    def dossier_filename(self, view: Dossier, fmt: str) -> str:
+        return f"{_plain(self._words('dossier/_words.j2').filename(view))}.{fmt}"
 
     def bulletin_document(self, view: Bulletin, fmt: str) -> str | bytes:
         """The whole 通报 as a file: ``docx`` (the 公文), ``html`` (a standalone page), ``md``
@@ -170,6 +267,9 @@ class MessageRenderer:
     def bulletin_filename(self, view: Bulletin, fmt: str) -> str:
         """``督查通报-2022-06.<fmt>``, the stem worded by the templates."""
         return self._filename(view, fmt)
+
+    def bulletin_stem(self) -> str:
+        return str(self._words("_words.j2").bulletin_file)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -250,6 +350,32 @@ class MessageRenderer:
         stem = str(self._words("_words.j2").bulletin_file)
         return f"{stem}-{view.period.key}.{fmt}"
 
+    def _escalation_docx(self, view: EscalationView) -> bytes:
+        return self._blocks_docx("escalation/docx.j2", view=view)
+
+    def _escalation_filename(self, view: EscalationView, fmt: str) -> str:
+        stem = _plain(self._words("escalation/_words.j2").filename(view))
+        return f"{stem}.{fmt}"
+
+    def _decision_buttons(self, view: Waiting) -> tuple[tuple[Button, ...], ...]:
+        labels: Mapping[str, str] = self._words("review/buttons.j2").labels
+        assert view.request.id is not None
+        return (
+            tuple(
+                Button(str(labels[code]), buttons.decision_data(view.request.id, code))
+                for code in buttons.DECISIONS
+            ),
+        )
+
+    def _blocks_docx(self, name: str, **context: Any) -> bytes:
+        """A Word document from a template that lists its blocks (as ``bulletin/docx.j2``)."""
+        words: Any = self._templates.module(name, **context)
+        return bulletin_docx(
+            list(words.blocks),
+            {str(k): str(v) for k, v in words.fonts.items()},
+            {str(k): str(v) for k, v in words.fallbacks.items()},
+        )
+
     def _docx(self, view: Bulletin) -> bytes:
         words: Any = self._templates.module("bulletin/docx.j2", **self._bulletin_context(view))
         return bulletin_docx(
@@ -264,7 +390,7 @@ class MessageRenderer:
         return bulletin_workbook(
             view,
             WorkbookWords(
-                sheets={key: str(words.sheets[key]) for key in SHEETS},
+                sheets={key: str(words.sheets[key]) for key in (*SHEETS, *OPTIONAL_SHEETS)},
                 headers={key: [str(h) for h in value] for key, value in words.headers.items()},
                 overview={str(k): str(v) for k, v in words.overview.items()},
                 lights={str(k): str(v) for k, v in words.lights.items()},
@@ -277,6 +403,12 @@ class MessageRenderer:
                 places={entry.department.id: _plain(words.place(entry)) for entry in view.ranking},
                 page_header=_plain(words.page_header(view)),
                 page_footer=str(words.page_footer),
+                escalation=lambda e: (
+                    _plain(words.document(e.document)),
+                    _plain(words.document_kind(e.document)),
+                    _plain(words.rule(e.document.rule)),
+                ),
+                change=lambda c: _plain(words.change(c)),
             ),
         )
 

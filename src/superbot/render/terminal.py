@@ -7,7 +7,15 @@ import unicodedata
 from collections.abc import Sequence
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-COLOURS = {"red": "31", "yellow": "33", "green": "32", "done": "36", "dim": "2", "bold": "1"}
+COLOURS = {
+    "red": "31",
+    "yellow": "33",
+    "pending": "35",
+    "green": "32",
+    "done": "36",
+    "dim": "2",
+    "bold": "1",
+}
 
 
 def display_width(text: str) -> int:

@@ -1,5 +1,6 @@
 """The 督查通报 as an .xlsx workbook, one sheet per section of the 通报: 总览, 单位排名,
-红灯事项, 黄灯预警, 本月办结, 未报送单位, 定量指标, 任务明细.
+红灯事项, 黄灯预警, 本月办结, 未报送单位, 定量指标, 任务明细; and, when the 通报 has them,
+待审核, 督办事项 and 清单调整.
 
 Every word on the sheets (names, headers, light labels, the formula, the page footer) and the
 light colours come from the ``bulletin/xlsx.j2`` template as :class:`WorkbookWords`; this
@@ -24,10 +25,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from superbot.domain.text import Text
 from superbot.render.terminal import display_width
+from superbot.service.history import TaskChange
 from superbot.service.status import TaskStatus
-from superbot.service.views import Bulletin, BulletinItem, Deadline, LightCounts
+from superbot.service.views import Bulletin, BulletinItem, Deadline, Escalation, LightCounts
 
 SHEETS = ("overview", "ranking", "red", "yellow", "completed", "silent", "indicators", "tasks")
+OPTIONAL_SHEETS = ("pending", "escalations", "changes")  # only when the 通报 has some
 HEADER_FILL = "FFE8EAED"
 MIN_WIDTH, MAX_WIDTH = 6, 60
 # Long text (titles, reasons, notes) wraps at this width instead of widening the page.
@@ -52,15 +55,20 @@ class WorkbookWords:
     places: Mapping[str, str]  # department id → its place in the ranking, worded
     page_header: str  # printed at the top of every page (&A is the sheet's name)
     page_footer: str  # printed at the bottom (&P page, &N pages)
+    # Escalation documents and plan changes, worded: number, kind, rule; what changed.
+    escalation: Callable[[Escalation], Sequence[str]] = lambda _: ("", "", "")
+    change: Callable[[TaskChange], str] = lambda _: ""
 
 
 def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
     book = Workbook()
     first = book.active
     assert isinstance(first, Worksheet)
+    present = {"pending": view.pending, "escalations": view.escalations, "changes": view.changes}
+    keys = [*SHEETS, *(key for key in OPTIONAL_SHEETS if present[key])]
     sheets = {
         key: _Sheet(first if index == 0 else book.create_sheet(), words.sheets[key])
-        for index, key in enumerate(SHEETS)
+        for index, key in enumerate(keys)
     }
     _overview(sheets["overview"], view, words)
     _ranking(sheets["ranking"], view, words)
@@ -70,6 +78,12 @@ def bulletin_workbook(view: Bulletin, words: WorkbookWords) -> bytes:
     _silent(sheets["silent"], view, words)
     _indicators(sheets["indicators"], view, words)
     _tasks(sheets["tasks"], view.items or [_plain_item(s) for s in view.statuses], words)
+    if "pending" in sheets:
+        _items(sheets["pending"], view.pending, words)
+    if "escalations" in sheets:
+        _escalations(sheets["escalations"], view, words)
+    if "changes" in sheets:
+        _changes(sheets["changes"], view, words)
     for key, sheet in sheets.items():
         sheet.finish(words, table=key != "overview")
     out = io.BytesIO()
@@ -181,6 +195,7 @@ def _overview(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
         "total": counts.total,
         "red": counts.red,
         "yellow": counts.yellow,
+        "pending": counts.pending,
         "green": counts.green,
         "done": counts.done,
         "completion_rate": round(counts.completion_rate, 1),
@@ -190,7 +205,7 @@ def _overview(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
     }
     sheet.header(words.headers["overview"])
     for key, label in words.overview.items():
-        if key in values:
+        if key in values and not (key == "pending" and not counts.pending):
             row = sheet.add([label, values[key]])
             if key == "formula":
                 sheet.wrap(row, 2)
@@ -341,6 +356,36 @@ def _indicators(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
                 reading.reported_on,
             ]
         )
+
+
+ESCALATION_LIGHT_COLUMN = 6
+
+
+def _escalations(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
+    sheet.header(words.headers["escalations"])
+    for escalation in view.escalations:
+        number, kind, rule = words.escalation(escalation)
+        document = escalation.document
+        row = sheet.add(
+            [
+                number,
+                kind,
+                escalation.item.lead.name,
+                escalation.item.task.id,
+                escalation.item.task.title,
+                words.lights[document.light.value],
+                rule,
+                document.reply_by,
+            ]
+        )
+        sheet.paint(row, ESCALATION_LIGHT_COLUMN, document.light.value, words)
+
+
+def _changes(sheet: _Sheet, view: Bulletin, words: WorkbookWords) -> None:
+    sheet.header(words.headers["changes"])
+    for change in view.changes:
+        row = sheet.add([change.on, change.task_id, change.title, words.change(change)])
+        sheet.wrap(row, 4)
 
 
 def _argb(colour: str) -> str:

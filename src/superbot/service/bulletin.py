@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,10 @@ from superbot.domain.ranking import (
     rank,
     score_department,
 )
+from superbot.domain.review import Due
 from superbot.domain.text import Text
-from superbot.service.status import TaskStatus, assess_tasks, load_plan
+from superbot.service.history import TaskChange, task_changes
+from superbot.service.status import LoopFacts, TaskStatus, assess_tasks, loop_facts, plan_on
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import (
     Bulletin,
@@ -56,17 +58,49 @@ class MonthFacts:
     at_end: Mapping[str, Report]  # latest progress at its end
     reported: frozenset[str]  # tasks with any report in the month
     values: Mapping[tuple[str, str], tuple[float, datetime]]  # latest indicator values
+    loop: LoopFacts = field(default_factory=LoopFacts)  # 待审核 and extensions at its end
+    # Due dates moved by extensions approved after the month's end, by the issue date: the
+    # 通报 words deadlines from its own date, so from the date then in force.
+    issue_dues: Mapping[str, Due] = field(default_factory=dict)
+    changes: tuple[TaskChange, ...] = ()  # tasks.yaml edits since the previous 通报
 
 
-def read_month(store: Store, plan: ActivePlan, period: Period) -> MonthFacts:
-    zone = ZoneInfo(plan.settings.timezone)
+def read_month(
+    store: Store, plan: ActivePlan, period: Period, issued_on: date | None = None
+) -> MonthFacts:
+    """The month's facts; the plan changes are those made since the 通报 before it up to the
+    end of ``issued_on`` (the month's end when not given)."""
+    zone = plan.zone
     first, last = start_of_day(period.first, zone), end_of_day(period.last, zone)
+    previous = [
+        i
+        for key in store.issued_keys(ISSUED_PREFIX)
+        if (key.removeprefix(ISSUED_PREFIX) < period.key)
+        and (i := store.bulletin_issue(key.removeprefix(ISSUED_PREFIX))) is not None
+    ]
+    since = (
+        end_of_day(max(i.issued_on for i in previous), zone)
+        if previous
+        else first - timedelta(microseconds=1)
+    )
+    until = end_of_day(max(issued_on or period.last, period.last), zone)
     return MonthFacts(
-        before=store.latest_progress(first - timedelta(microseconds=1)),
-        at_end=store.latest_progress(last),
+        before=store.latest_progress(first - timedelta(microseconds=1), archived=True),
+        at_end=store.latest_progress(last, archived=True),
         reported=frozenset(r.task_id for r in store.reports_between(first, last)),
         values=store.latest_values(last),
+        loop=loop_facts(store, plan, last),
+        issue_dues=loop_facts(store, plan, until).dues,
+        changes=tuple(
+            c
+            for c in task_changes(store, zone, since=since, until=until)
+            if c.version.number > 1  # the first sync is the plan itself, not a change to it
+        ),
     )
+
+
+# The issued copies of a month's 通报 are kept under this key: ``bulletin:2022-09``.
+ISSUED_PREFIX = "bulletin:"
 
 
 def issue_of(
@@ -99,8 +133,10 @@ def build_bulletin(
     issue: BulletinIssue,
     escalations: Sequence[Escalation] = (),
 ) -> Bulletin:
-    plan = load_plan(store)
-    return compose_bulletin(plan, period, issue, read_month(store, plan, period), escalations)
+    """The month's 通报 with the plan as it stood at the month's end."""
+    plan = plan_on(store, period.last)
+    facts = read_month(store, plan, period, issue.issued_on)
+    return compose_bulletin(plan, period, issue, facts, escalations)
 
 
 def compose_bulletin(
@@ -110,15 +146,21 @@ def compose_bulletin(
     facts: MonthFacts,
     escalations: Sequence[Escalation] = (),
 ) -> Bulletin:
-    zone = ZoneInfo(plan.settings.timezone)
+    zone = plan.zone
     statuses = [
-        s for s in assess_tasks(plan, facts.at_end, period.last) if s.task.start <= period.last
+        _moved_since(s, facts.issue_dues.get(s.task.id))
+        for s in assess_tasks(plan, facts.at_end, period.last, facts.loop)
+        if s.task.start <= period.last
     ]
     open_in_period = {s.task.id for s in statuses if not is_done(facts.before.get(s.task.id))}
     completed = [s for s in statuses if s.light is Light.DONE and s.task.id in open_in_period]
     issued_on = issue.issued_on
     red = _worst_first(_item(s, issued_on) for s in statuses if s.light is Light.RED)
     yellow = _worst_first(_item(s, issued_on) for s in statuses if s.light is Light.YELLOW)
+    pending = sorted(
+        (_item(s, issued_on) for s in statuses if s.light is Light.PENDING),
+        key=lambda i: (i.assessment.claimed_on or period.last, i.task.id),
+    )
     readings = indicator_readings(statuses, facts.values, zone)
     silent = silences(plan, statuses, open_in_period, facts.reported)
     if not plan.settings.rules.name_people_in_bulletin:
@@ -149,6 +191,23 @@ def compose_bulletin(
         indicator_groups=tuple(indicator_groups(plan, readings)),
         escalations=tuple(escalations),
         items=tuple(_item(s, issued_on) for s in statuses),
+        pending=tuple(pending),
+        changes=facts.changes,
+    )
+
+
+def _moved_since(status: TaskStatus, due: Due | None) -> TaskStatus:
+    """The light of the month's end, the due date of the issue date."""
+    if due is None or due.day == status.task.due:
+        return status
+    extended = Text.of("light.extended", original=due.original, due=due.day)
+    reasons = [r for r in status.assessment.reasons if r.key != "light.extended"]
+    return replace(
+        status,
+        task=replace(status.task, due=due.day),
+        assessment=replace(
+            status.assessment, reasons=(*reasons, extended), original_due=due.original
+        ),
     )
 
 
@@ -178,6 +237,10 @@ def _item(status: TaskStatus, issued_on: date) -> BulletinItem:
             reasons.append(Text.of("bulletin.silent_since", since=a.last_report, year=year))
         elif reason.key == "light.done":
             reasons.append(Text.of("bulletin.done", on=a.last_report, due=deadline.due, year=year))
+        elif reason.key == "light.pending":
+            reasons.append(Text.of("bulletin.pending", on=a.claimed_on, year=year))
+        elif reason.key == "light.extended":
+            reasons.append(Text.of("bulletin.extended", original=a.original_due, year=year))
         else:
             reasons.append(reason)
     return BulletinItem(status, deadline, tuple(reasons), a.lag)
@@ -222,10 +285,8 @@ def _ranking(
             lead,
             [
                 TaskStanding(
-                    light=s.light,
-                    done_late=s.light is Light.DONE
-                    and s.assessment.last_report is not None
-                    and s.assessment.last_report > s.task.due,
+                    light=s.assessment.scored,
+                    done_late=s.assessment.late,
                     open_in_period=s.task.id in open_in_period,
                     reported_in_period=s.task.id in reported,
                 )
@@ -299,7 +360,9 @@ def silences(
     heard = set(reported)
     missing: dict[str, list[Task]] = defaultdict(list)
     for s in statuses:
-        if s.task.id in owed and s.task.id not in heard and s.light is not Light.DONE:
+        # A task its owner reported done waits for the coordinators: nothing is owed on it.
+        settled = s.light in (Light.DONE, Light.PENDING)
+        if s.task.id in owed and s.task.id not in heard and not settled:
             missing[s.task.lead].append(s.task)
     return [
         Silence(department, tuple(plan.owners(department_id)), tuple(missing[department_id]))

@@ -17,6 +17,7 @@ message continues it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,7 +27,8 @@ from superbot.domain.lights import Light
 from superbot.domain.mail import TaskName, lines_by_task
 from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
-from superbot.domain.progress import Reading, read_progress
+from superbot.domain.progress import Reading, read_extension, read_new_date, read_progress
+from superbot.domain.review import RequestStatus
 from superbot.domain.suggest import closest
 from superbot.service import buttons
 from superbot.service.errors import ServiceError
@@ -52,6 +54,7 @@ from superbot.service.outcomes import (
 )
 from superbot.service.people import Accounts, Member, Right, member, redeem_invite, right
 from superbot.service.report import Recorded, ReportRequest, record_report
+from superbot.service.review import Decided, FileKeeper, ReasonPrompt, Review, Waiting
 from superbot.service.status import PlanClock, TaskStatus, load_plan, task_status, task_statuses
 from superbot.service.store import ActivePlan, Store
 
@@ -59,6 +62,7 @@ from superbot.service.store import ActivePlan, Store
 CHOOSE_TASK = "choose_task"  # /report: which task
 PROGRESS_STEP = "progress"  # /report: how far along
 NOTE_STEP = "note"  # after a button or a recorded progress: an optional note
+REASON_STEP = "return_reason"  # a coordinator pressed 退回: the next text is why
 
 STEP_TTL = timedelta(minutes=30)
 HISTORY_LENGTH = 8
@@ -131,11 +135,16 @@ class Conversation:
         accounts: Accounts,
         conversations: Conversations,
         step_ttl: timedelta = STEP_TTL,
+        *,
+        review: Review | None = None,
+        files: FileKeeper | None = None,
     ) -> None:
         self.store = store
         self.accounts = accounts
         self.memory = conversations
         self.step_ttl = step_ttl
+        self.review = review  # 办结 and 延期 requests: coordinators told, decisions taken
+        self.kept_files = files  # evidence (佐证) sent as photos and files
 
     # -- who is talking ----------------------------------------------------------------------
 
@@ -242,7 +251,7 @@ class Conversation:
         reply_to: str | None,
         edited: bool,
         now: datetime,
-    ) -> Outcome | None:
+    ) -> Outcome | Waiting | Decided | None:
         """A text in a private chat: a reply to a task message reports on that task;
         otherwise it continues the step the person is in. None: nothing to answer (an edit
         of a message that reported nothing)."""
@@ -264,6 +273,9 @@ class Conversation:
             return Hint(who, reason)
         if step.step == CHOOSE_TASK:
             return self._choose(plan, who, sender, text, now)
+        if step.step == REASON_STEP:
+            self.memory.clear_step(sender)
+            return self._review().reject(step.task_id or "", text, who.person.id, now)
         task = self._active_task(plan, step.task_id or "")
         if step.step == PROGRESS_STEP:
             return self._reply(plan, who, sender, task, text, source_ref, edited=False, now=now)
@@ -277,7 +289,7 @@ class Conversation:
         text: str,
         now: datetime,
         plan: ActivePlan | None = None,
-    ) -> tuple[Outcome | Refused, ...]:
+    ) -> tuple[Outcome | Waiting | Decided | Refused, ...]:
         """A text on a chat app (钉钉, 企业微信, 飞书), where a message cannot answer another:
         each line that begins with a task's id or title reports on that task (``zcq8-1 60%
         设备已招标``); a text naming none is about the task of the step the person is in (a
@@ -304,7 +316,7 @@ class Conversation:
             if len(choices) != 1:
                 return (Hint(who, "name_task"),)
             named = lines_by_task(text, names, only=choices[0].task.id)
-        outcomes: list[Outcome | Refused] = []
+        outcomes: list[Outcome | Waiting | Decided | Refused] = []
         for line in named:
             found = plan.task(line.task_id or "")
             if found is None:
@@ -336,16 +348,19 @@ class Conversation:
         source_ref: str,
         now: datetime,
         plan: ActivePlan | None = None,
-    ) -> Confirmation | Unclear:
+    ) -> Confirmation | Unclear | Waiting:
         """What a person wrote about one task, on a channel without conversation steps (an
         email line): read, checked and recorded exactly as a chat reply is. Sending the same
         ``source_ref`` again updates the same report. ``plan``: the caller's, if loaded."""
         plan = plan or load_plan(self.store)
         who = _identified(plan, sender)
         task = self._active_task(plan, task_id)
+        # A mail's files are kept after its lines: the coordinators hear of a request at the
+        # next tick (Delivery.announce_requests), its evidence listed.
         return self._reply(
-            plan, who, sender, task, text, source_ref, edited=False, now=now, follow_up=False
-        )
+            plan, who, sender, task, text, source_ref,
+            edited=False, now=now, follow_up=False, announce=False,
+        )  # fmt: skip
 
     def _reply(
         self,
@@ -359,9 +374,20 @@ class Conversation:
         edited: bool,
         now: datetime,
         follow_up: bool = True,
-    ) -> Confirmation | Unclear:
-        reading = read_progress(text, task.indicators)
+        announce: bool = True,
+    ) -> Confirmation | Unclear | Waiting:
         allowed = _require(plan, who, task, Right.NOTES)
+        asked = read_extension(text, _today(plan, now)) if not edited else None
+        if asked is not None and self.review is not None:  # "申请延期至12月31日，原因：……"
+            _require(plan, who, task, Right.PROGRESS)
+            if asked.to is None:
+                raise ServiceError("review.extension_no_date", task=task.title)
+            if follow_up:
+                self.memory.clear_step(sender)
+            return self.review.extend(
+                task.id, asked.to, asked.reason, who.person.id, now, source=sender.channel
+            )
+        reading = read_progress(text, task.indicators)
         if reading.problems:
             return Unclear(task, reading.understood, reading.problems, _wanted(allowed))
         if allowed is Right.NOTES:
@@ -371,7 +397,9 @@ class Conversation:
                 return Unclear(task, (), (), NOTE)
         elif not reading.has_progress:
             return Unclear(task, reading.understood, (), PROGRESS)
-        recorded = self._record(plan, who, task, reading, sender.channel, source_ref, now)
+        recorded = self._record(
+            plan, who, task, reading, sender.channel, source_ref, now, announce=announce
+        )
         asks = follow_up and reading.note is None and allowed is Right.PROGRESS and not edited
         if asks:
             step = ChatStep(NOTE_STEP, task.id, recorded.report.id)
@@ -389,8 +417,10 @@ class Conversation:
         channel: str,
         source_ref: str,
         now: datetime,
+        *,
+        announce: bool = True,
     ) -> Recorded:
-        return record_report(
+        recorded = record_report(
             self.store,
             ReportRequest(
                 task_id=task.id,
@@ -405,6 +435,9 @@ class Conversation:
             now=now,
             plan=plan,
         )
+        if announce and recorded.claim is not None and self.review is not None:
+            self.review.announce(recorded.claim, now)  # 待审核: the coordinators are told
+        return recorded
 
     def _note(
         self,
@@ -475,6 +508,152 @@ class Conversation:
             now + self.step_ttl,
         )
         return Confirmation(who, recorded, updated=False, ask_note=True, pressed=True)
+
+    # -- coordinators' 同意 / 退回 ----------------------------------------------------------------
+
+    def decide(
+        self, sender: Account, request_id: int, code: str, now: datetime
+    ) -> Decided | ReasonPrompt:
+        """A button under a request: 同意 decides at once; 退回 asks why first (the next
+        text), because the owner is told the reason."""
+        plan = load_plan(self.store)
+        who = _identified(plan, sender)
+        if not who.coordinator:
+            raise ServiceError("conversation.coordinators_only")
+        review = self._review()
+        if code == buttons.APPROVE:
+            return review.decide_request(
+                request_id, RequestStatus.APPROVED, None, who.person.id, now
+            )
+        prompt = review.reason_prompt(request_id)
+        self.memory.set_step(
+            sender, ChatStep(REASON_STEP, prompt.waiting.task.id), now + self.step_ttl
+        )
+        return prompt
+
+    def extend(self, sender: Account, task_ref: str | None, text: str, now: datetime) -> Waiting:
+        """``/extend TASK DATE REASON``: a 延期申请 for the coordinators to review."""
+        plan = load_plan(self.store)
+        who = _identified(plan, sender)
+        task = self._task(plan, task_ref, who, now, usage="conversation.extend_usage")
+        _require(plan, who, task, Right.PROGRESS)
+        asked = read_new_date(text, _today(plan, now))
+        if asked.to is None:
+            mine = self._choices(plan, who, now)
+            raise ServiceError(
+                "conversation.extend_usage", tasks=tuple((s.task.id, s.task.title) for s in mine)
+            )
+        self.memory.clear_step(sender)
+        return self._review().extend(
+            task.id, asked.to, asked.reason, who.person.id, now, source=sender.channel
+        )
+
+    def _review(self) -> Review:
+        if self.review is None:
+            raise ServiceError("conversation.no_review")
+        return self.review
+
+    # -- evidence: photos and files ------------------------------------------------------------
+
+    def evidence(
+        self,
+        sender: Account,
+        message_ref: str,
+        files: list[SentFile],
+        caption: str | None,
+        *,
+        reply_to: str | None,
+        now: datetime,
+    ) -> EvidenceKept | Confirmation | Unclear | Waiting | Hint:
+        """Photos or files sent about a task (a reply to its message, or right after a report
+        on it): kept as evidence (佐证) with the report they belong to — the one the caption
+        makes, the one just recorded, or the task's 办结申请 waiting for review."""
+        plan = load_plan(self.store)
+        who = _identified(plan, sender)
+        task = self._file_task(plan, sender, reply_to, now)
+        if task is None:
+            return Hint(who, "file_without_task")
+        _require(plan, who, task, Right.NOTES)
+        keeper = self.kept_files
+        if keeper is None:
+            return Hint(who, "not_text")
+        outcome: Confirmation | Unclear | Waiting | None = None
+        report_id: int | None = None
+        if caption and caption.strip():
+            # The request reaches the coordinators with its files: told once they are kept.
+            outcome = self._reply(
+                plan, who, sender, task, caption, f"{sender.channel}:{message_ref}",
+                edited=False, now=now, announce=False,
+            )  # fmt: skip
+            if isinstance(outcome, Unclear | Waiting):
+                return outcome
+            report_id = outcome.report.id
+        else:
+            report_id = self._report_for_files(task, who, sender, message_ref, now)
+        kept = []
+        for file in files[:MAX_FILES]:
+            evidence = keeper.keep(file.content, file.filename, file.mime, now)
+            if report_id is not None:
+                keeper.attach(report_id, evidence)
+            kept.append(evidence)
+        if isinstance(outcome, Confirmation):
+            claim = outcome.recorded.claim
+            if claim is not None and self.review is not None:
+                self.review.announce(claim, now)
+            return dataclasses.replace(outcome, evidence=tuple(e.filename for e in kept))
+        return EvidenceKept(task, tuple(kept), self._status(plan, task.id, now))
+
+    def place_files(self, sender: Account, reply_to: str | None, now: datetime) -> Hint | None:
+        """Before a file is fetched: None when it can be placed with a task, else what to do
+        instead (a file sent out of the blue is not downloaded)."""
+        plan = load_plan(self.store)
+        who = _identified(plan, sender)
+        if self._file_task(plan, sender, reply_to, now) is None:
+            return Hint(who, "file_without_task")
+        return None
+
+    def _file_task(
+        self, plan: ActivePlan, sender: Account, reply_to: str | None, now: datetime
+    ) -> Task | None:
+        if reply_to is not None:
+            about = self.memory.sent(sender.channel, reply_to)
+            if about is not None and about.task_id is not None:
+                return plan.task(about.task_id)
+        step = self.memory.step(sender, now)
+        if step is not None and step.step in (NOTE_STEP, PROGRESS_STEP) and step.task_id:
+            return plan.task(step.task_id)
+        return None
+
+    def _report_for_files(
+        self, task: Task, who: Member, sender: Account, message_ref: str, now: datetime
+    ) -> int | None:
+        """The report files without a caption belong to: the one the step is about (a press
+        or a reply just recorded), else the task's 办结申请 waiting for review, else a report
+        of their own (a note-less one, dated now)."""
+        step = self.memory.step(sender, now)
+        if step is not None and step.task_id == task.id and step.report_id is not None:
+            return step.report_id
+        claim = next(
+            (
+                r.report_id
+                for r in self.store.requests([task.id])
+                if r.pending and r.report_id is not None
+            ),
+            None,
+        )
+        if claim is not None:
+            return claim
+        recorded = record_report(
+            self.store,
+            ReportRequest(
+                task_id=task.id,
+                by=who.person.id,
+                source=sender.channel,
+                source_ref=f"{sender.channel}:{message_ref}",
+            ),
+            now=now,
+        )
+        return recorded.report.id
 
     # -- /report, /cancel, /done ---------------------------------------------------------------
 
@@ -584,6 +763,27 @@ class Conversation:
 
 
 # -- small pieces ------------------------------------------------------------------------------
+
+MAX_FILES = 10  # kept from one message; Telegram sends an album as one message per photo
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file a person sent, as the channel delivered it."""
+
+    filename: str
+    content: bytes
+    mime: str
+
+
+@dataclass(frozen=True)
+class EvidenceKept:
+    """Files kept as evidence with a task's report."""
+
+    task: Task
+    kept: tuple[Evidence, ...]
+    status: TaskStatus
+
 
 _FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _FULL_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})

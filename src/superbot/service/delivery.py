@@ -15,19 +15,20 @@ from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import PERSONAL_CHANNELS, Account, Person, ScheduleKind, Webhook
 from superbot.domain.periods import (
     Period,
-    end_of_day,
     month_of,
     previous_month,
     start_of_day,
     week_before,
 )
-from superbot.service.bulletin import build_bulletin, issue_of
 from superbot.service.digest import build_digest
+from superbot.service.escalation import recipients
+from superbot.service.issuing import issue_bulletin
 from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.ports import Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
-from superbot.service.status import PlanClock, assess_tasks, load_plan
+from superbot.service.review import Decided, EvidenceFiles, Waiting, review_queue
+from superbot.service.status import PlanClock, load_plan, read_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import ReminderView, Silence
 
@@ -37,6 +38,8 @@ ReplyWays = Callable[[str, str, str, Sequence[str], datetime], ReplyWay]
 UNREACHABLE = "none"
 PLAN_NOTICE = "plan"
 NUDGE = "nudge"  # a coordinator's /remind
+ESCALATION = "escalation"  # a 督办单, 专函 or 约谈 proposal
+REVIEW = "review"  # a request to review, a decision to tell
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ class Round:
 
 
 def round_for(kind: ScheduleKind, as_of: date) -> Round:
-    """Reminders are the month of ``as_of``, the 通报 the month before it (the 1 July run
-    covers June), the digest the seven days before it."""
+    """Reminders are the month of ``as_of``, the 通报 the month before it, the digest the
+    seven days before it (the README's "Periods")."""
     period = {
         ScheduleKind.REMINDER: month_of,
         ScheduleKind.BULLETIN: previous_month,
@@ -128,6 +131,7 @@ class Delivery:
         reach: Reach,
         reply_ways: ReplyWays | None = None,
         refused_mails: Callable[[datetime, datetime], Sequence[RefusedMail]] | None = None,
+        evidence: EvidenceFiles | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -135,24 +139,39 @@ class Delivery:
         self.reach = reach
         self.reply_ways = reply_ways
         self.refused_mails = refused_mails
+        self.evidence = evidence  # listed in the requests coordinators review
 
     def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
-        items = tuple(self.items(round_, now, record=not dry_run))
+        covered: list[tuple[str, str]] = []
+        items = tuple(self.items(round_, now, record=not dry_run, covered=covered))
+        if not dry_run and covered:  # the task's file lists every reminder that named it
+            self.store.record_round_tasks(round_.kind.value, round_.period.key, covered)
         added = 0 if dry_run else self.outbox.enqueue(items, now)
         return Enqueued(round_, items, added)
 
-    def items(self, round_: Round, now: datetime, *, record: bool = True) -> Iterable[NewItem]:
-        """``record``: a 通报 sent takes its 期号 for good; a dry run only shows it."""
+    def items(
+        self,
+        round_: Round,
+        now: datetime,
+        *,
+        record: bool = True,
+        covered: list[tuple[str, str]] | None = None,
+    ) -> Iterable[NewItem]:
+        """``record``: a 通报 sent is issued for good (期号, escalations, kept copies); a dry
+        run only shows it. ``covered`` collects (person, task) of the reminders."""
         plan = load_plan(self.store)
         if round_.kind is ScheduleKind.REMINDER:
-            yield from self._reminders(plan, round_, now)
+            yield from self._reminders(plan, round_, now, covered if covered is not None else [])
         elif round_.kind is ScheduleKind.BULLETIN:
             yield from self._bulletin(plan, round_, now, record)
         else:
             yield from self._digest(plan, round_)
 
-    def _reminders(self, plan: ActivePlan, round_: Round, now: datetime) -> Iterable[NewItem]:
+    def _reminders(
+        self, plan: ActivePlan, round_: Round, now: datetime, covered: list[tuple[str, str]]
+    ) -> Iterable[NewItem]:
         for view in build_reminders(plan, self.store, round_.period, round_.as_of):
+            covered.extend((view.person.id, s.task.id) for s in view.tasks)
             yield from self._to_person(
                 plan,
                 round_.kind,
@@ -178,16 +197,34 @@ class Delivery:
     def _bulletin(
         self, plan: ActivePlan, round_: Round, now: datetime, record: bool
     ) -> Iterable[NewItem]:
-        issue = issue_of(self.store, round_.period, round_.as_of, now, record=record)
-        view = build_bulletin(self.store, round_.period, issue)
-        parts = cache(partial(self.renderer.bulletin, view))  # rendered once per channel
+        issued = issue_bulletin(
+            self.store,
+            self.renderer,
+            round_.period,
+            round_.as_of,
+            now,
+            record=record,
+            formats=("docx", "xlsx"),  # a dry run: what the email would attach
+        )
+        view = issued.view
+        # Rendered once per channel; the email attaches the copies kept as issued.
+        parts = cache(partial(self.renderer.bulletin, view, documents=issued.documents))
         leads = {s.task.lead for s in view.statuses}
+        leaders = {p.id for lead in leads for p in plan.leaders(lead)}
         people = [
-            p for p in plan.people.values() if p.id in plan.coordinators or p.department_id in leads
+            p
+            for p in plan.people.values()
+            if p.id in plan.coordinators or p.department_id in leads or p.id in leaders
         ]
         for person in people:
             yield from self._to_person(plan, round_.kind, round_.period.key, person, parts)
         yield from self._broadcast(plan, round_, parts)
+        for document in issued.escalations:
+            key = f"{document.document.year}-{document.document.number}"
+            copies = self.store.copies(f"escalation:{document.document.id}")
+            render = cache(partial(self.renderer.escalation, document, documents=copies))
+            for person in recipients(plan, document.document):
+                yield from self._to_person(plan, ESCALATION, key, person, render)
 
     def _digest(self, plan: ActivePlan, round_: Round) -> Iterable[NewItem]:
         zone = PlanClock.of(plan.settings).zone
@@ -236,9 +273,7 @@ class Delivery:
         Returns (person, new messages, reachable) for every owner of those departments.
         """
         plan = load_plan(self.store)
-        zone = PlanClock.of(plan.settings).zone
-        latest = self.store.latest_progress(end_of_day(as_of, zone))
-        statuses = {s.task.id: s for s in assess_tasks(plan, latest, as_of)}
+        statuses = {s.task.id: s for s in read_statuses(self.store, plan, as_of)}
         coordinators = tuple(plan.people[p] for p in plan.coordinators if p in plan.people)
         outcome = []
         for silence in silent:
@@ -257,8 +292,54 @@ class Delivery:
                     )
                 )
                 reachable = not any(item.channel == UNREACHABLE for item in items)
+                self.store.record_round_tasks(
+                    NUDGE, as_of.isoformat(), ((person.id, t.task.id) for t in tasks)
+                )
                 outcome.append((person, self.outbox.enqueue(items, now), reachable))
         return outcome
+
+    # -- the review queue: requests to coordinators, decisions to owners ------------------------
+
+    def review_requested(self, waiting: Waiting, now: datetime) -> int:
+        """A 办结申请 or 延期申请 to every coordinator, with 同意 / 退回 where the channel has
+        buttons. Kind ``review``, period ``<request id>``: once per request."""
+        plan = load_plan(self.store)
+        render = cache(partial(self.renderer.review_request, waiting))
+        items = [
+            item
+            for person_id in plan.coordinators
+            if person_id in plan.people
+            for item in self._to_person(
+                plan, REVIEW, str(waiting.request.id), plan.people[person_id], render
+            )
+        ]
+        return self.outbox.enqueue(items, now)
+
+    def announce_requests(self, now: datetime) -> int:
+        """Every request no coordinator was told of yet (one made by a 填报表, a mail, or
+        just before a crash): told now. Each tick asks; a request is told once."""
+        waiting = set(self.store.unannounced_requests())
+        if not waiting:
+            return 0
+        plan = load_plan(self.store)
+        return sum(
+            self.review_requested(found, now)
+            for found in review_queue(self.store, plan, now, self.evidence)
+            if found.request.id in waiting
+        )
+
+    def review_decided(self, decided: Decided, now: datetime) -> int:
+        """The decision to the owner who asked (the lead's 联络员 when nobody is named), on
+        their channels: approved, or returned with the reason."""
+        plan = load_plan(self.store)
+        render = cache(partial(self.renderer.review_decision, decided))
+        period = f"{decided.request.id}-{decided.request.status.value}"
+        items = [
+            item
+            for person in decided.owners
+            for item in self._to_person(plan, REVIEW, period, person, render)
+        ]
+        return self.outbox.enqueue(items, now)
 
     def _to_person(
         self,

@@ -11,8 +11,10 @@ from superbot.domain.lights import Light
 from superbot.domain.model import ScheduleKind
 from superbot.domain.periods import Period, end_of_day, local_day, start_of_day
 from superbot.service.bulletin import silences
+from superbot.service.history import task_changes
 from superbot.service.outbox import Failure
-from superbot.service.status import PlanClock, assess_tasks, load_plan
+from superbot.service.review import review_queue
+from superbot.service.status import PlanClock, load_plan, read_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import DigestView, FailedDelivery, LightCounts, ReportLine
 
@@ -25,17 +27,8 @@ def build_digest(
     plan = load_plan(store)
     zone = ZoneInfo(plan.settings.timezone)
     before_day = period.first - timedelta(days=1)
-    before = {
-        s.task.id: s
-        for s in assess_tasks(plan, store.latest_progress(end_of_day(before_day, zone)), before_day)
-    }
-    now = [
-        s
-        for s in assess_tasks(
-            plan, store.latest_progress(end_of_day(period.last, zone)), period.last
-        )
-        if s.task.start <= period.last
-    ]
+    before = {s.task.id: s for s in read_statuses(store, plan, before_day)}
+    now = [s for s in read_statuses(store, plan, period.last) if s.task.start <= period.last]
     reports = store.reports_between(start_of_day(period.first, zone), end_of_day(period.last, zone))
     tasks = {t.id: t for t in plan.tasks}
 
@@ -100,6 +93,15 @@ def build_digest(
             )
             for f in failures
         ),
+        plan_changes=tuple(
+            task_changes(
+                store,
+                zone,
+                since=start_of_day(period.first, zone) - timedelta(microseconds=1),
+                until=end_of_day(period.last, zone),
+            )
+        ),
+        waiting=tuple(review_queue(store, plan, end_of_day(period.last, zone))),
     )
 
 

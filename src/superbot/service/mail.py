@@ -45,6 +45,7 @@ from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.outcomes import Confirmation, Evidence, Refused, Unclear, Welcome
 from superbot.service.people import EMAIL, Member, member
 from superbot.service.ports import Message
+from superbot.service.review import Waiting
 from superbot.service.status import PlanClock, load_plan
 from superbot.service.store import ActivePlan, Store
 
@@ -174,7 +175,7 @@ class MailAnswer:
 
     member: Member
     subject: str
-    outcomes: tuple[Confirmation | Unclear | Refused | Unplaced, ...]
+    outcomes: tuple[Confirmation | Unclear | Waiting | Refused | Unplaced, ...]
     tasks: tuple[Task, ...]  # the tasks the reminder held, to show how to name them
     kept: tuple[Evidence, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
@@ -365,7 +366,7 @@ class MailReplies:
 
     def _line(
         self, plan: ActivePlan, mail: InboundMail, sender: Account, line: Line, now: datetime
-    ) -> Confirmation | Unclear | Refused | Unplaced:
+    ) -> Confirmation | Unclear | Waiting | Refused | Unplaced:
         if line.task_id is None:
             return Unplaced(line.text)
         task = plan.task(line.task_id)

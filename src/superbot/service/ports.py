@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from superbot.service.escalation import EscalationView
+    from superbot.service.review import Decided, Waiting
     from superbot.service.views import Bulletin, DigestView, ReminderView
 
 
@@ -108,7 +112,23 @@ class Renderer(Protocol):
 
     def reminder(self, view: ReminderView, channel: str) -> list[Part]: ...
 
-    def bulletin(self, view: Bulletin, channel: str) -> list[Part]: ...
+    def bulletin(
+        self, view: Bulletin, channel: str, documents: Mapping[str, bytes] | None = None
+    ) -> list[Part]:
+        """``documents``: the issued copies to attach, rather than rendering them again."""
+        ...
+
+    def bulletin_document(self, view: Bulletin, fmt: str) -> str | bytes: ...
+
+    def escalation(
+        self, view: EscalationView, channel: str, documents: Mapping[str, bytes]
+    ) -> list[Part]: ...
+
+    def escalation_document(self, view: EscalationView, fmt: str) -> str | bytes: ...
+
+    def review_request(self, view: Waiting, channel: str) -> list[Part]: ...
+
+    def review_decision(self, view: Decided, channel: str) -> list[Part]: ...
 
     def digest(self, view: DigestView, channel: str) -> list[Part]: ...
 

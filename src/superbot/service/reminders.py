@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light
-from superbot.domain.periods import Period, end_of_day
-from superbot.service.status import TaskStatus, assess_tasks
+from superbot.domain.periods import Period
+from superbot.service.status import TaskStatus, read_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import ReminderView
 
+# Nothing to report on: done, or waiting for the coordinators to review it.
+SETTLED = (Light.DONE, Light.PENDING)
+
 
 def open_tasks_by_lead(plan: ActivePlan, store: Store, as_of: date) -> dict[str, list[TaskStatus]]:
-    latest = store.latest_progress(end_of_day(as_of, ZoneInfo(plan.settings.timezone)))
     by_lead: dict[str, list[TaskStatus]] = {}
-    for status in assess_tasks(plan, latest, as_of):
-        if status.light is not Light.DONE and status.task.start <= as_of:
+    for status in read_statuses(store, plan, as_of):
+        if status.light not in SETTLED and status.task.start <= as_of:
             by_lead.setdefault(status.task.lead, []).append(status)
     for statuses in by_lead.values():
         statuses.sort(key=lambda s: (s.light.severity, s.task.due))
@@ -30,7 +31,7 @@ def build_reminders(
     views = []
     for lead, statuses in open_tasks_by_lead(plan, store, as_of).items():
         department = plan.departments[lead]
-        for person in plan.owners(lead):
+        for person in plan.liaisons(lead):
             views.append(
                 ReminderView(person, department, period, as_of, tuple(statuses), coordinators)
             )

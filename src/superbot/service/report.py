@@ -1,4 +1,8 @@
-"""Recording progress: from the command line, and (later) from the bot."""
+"""Recording progress: from the command line and the bot.
+
+With ``rules.review_done`` a report of "done" is a 办结申请: the task is 待审核 until a
+coordinator decides (``service.review``); any other progress withdraws a pending one.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.model import Report, State
 from superbot.domain.periods import local_day
+from superbot.domain.review import Request
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.status import TaskStatus, load_plan, task_status
@@ -34,6 +39,7 @@ class ReportRequest:
 class Recorded:
     report: Report
     status: TaskStatus  # the task's light right after the report
+    claim: Request | None = None  # the 办结申请 the report made (待审核)
 
 
 def record_report(
@@ -42,9 +48,11 @@ def record_report(
     """Validate and store; ``plan``, when the caller has just loaded it, is not read again."""
     plan = plan or load_plan(store)
     report = validated_report(store, plan, request, now)
-    saved = store.add_report(report, source_ref=request.source_ref)
+    saved, claim = store.add_progress(
+        report, source_ref=request.source_ref, review=plan.settings.rules.review_done
+    )
     zone_day = local_day(max(saved.at, now), _zone(plan))
-    return Recorded(saved, task_status(store, plan, saved.task_id, zone_day))
+    return Recorded(saved, task_status(store, plan, saved.task_id, zone_day), claim)
 
 
 def validated_report(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import CalendarSpec, WorkdayCalendar
 from superbot.domain.lights import Assessment, Light, assess
 from superbot.domain.model import Campaign, Department, PlanSettings, Report, Task
-from superbot.domain.periods import end_of_day
+from superbot.domain.periods import end_of_day, local_day
+from superbot.domain.review import Due, dues, pending_claims
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.errors import NotSynced, ServiceError
@@ -60,21 +61,73 @@ def load_plan(store: Store) -> ActivePlan:
     return plan
 
 
-def assess_tasks(plan: ActivePlan, latest: Mapping[str, Report], as_of: date) -> list[TaskStatus]:
+@dataclass(frozen=True)
+class LoopFacts:
+    """What the supervision loop adds to the progress of tasks at a moment."""
+
+    claims: Mapping[str, date] = field(default_factory=dict)  # task → day of a pending 办结申请
+    dues: Mapping[str, Due] = field(default_factory=dict)  # task → due moved by an extension
+
+
+def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
+    requests = store.requests()
+    if not requests:
+        return LoopFacts()
+    zone = plan.zone
+    return LoopFacts(
+        claims={
+            task_id: local_day(r.requested_at, zone)
+            for task_id, r in pending_claims(requests, until).items()
+        },
+        dues=dues({t.id: t.due for t in plan.tasks}, requests, until),
+    )
+
+
+def assess_tasks(
+    plan: ActivePlan,
+    latest: Mapping[str, Report],
+    as_of: date,
+    loop: LoopFacts | None = None,
+) -> list[TaskStatus]:
     clock = PlanClock.of(plan.settings)
-    return [_status(plan, task, latest.get(task.id), as_of, clock) for task in plan.tasks]
+    facts = loop or LoopFacts()
+    return [_status(plan, task, latest.get(task.id), as_of, clock, facts) for task in plan.tasks]
+
+
+def read_statuses(store: Store, plan: ActivePlan, as_of: date) -> list[TaskStatus]:
+    """Every task of ``plan`` on ``as_of``, from what the store holds at that day's end."""
+    until = end_of_day(as_of, plan.zone)
+    latest = store.latest_progress(until, archived=True)
+    return assess_tasks(plan, latest, as_of, loop_facts(store, plan, until))
 
 
 def _status(
-    plan: ActivePlan, task: Task, latest: Report | None, as_of: date, clock: PlanClock
+    plan: ActivePlan,
+    task: Task,
+    latest: Report | None,
+    as_of: date,
+    clock: PlanClock,
+    facts: LoopFacts,
 ) -> TaskStatus:
+    due = facts.dues.get(task.id)
+    if due is not None:
+        task = replace(task, due=due.day)
     return TaskStatus(
         task=task,
         campaign=plan.campaigns[task.campaign_id],
         lead=plan.departments[task.lead],
         support=tuple(plan.departments[d] for d in task.support),
         latest=latest,
-        assessment=assess(task, latest, as_of, plan.settings.rules, clock.calendar, clock.zone),
+        assessment=assess(
+            task,
+            latest,
+            as_of,
+            plan.settings.rules,
+            clock.calendar,
+            clock.zone,
+            claimed_on=facts.claims.get(task.id),
+            original_due=due.original if due is not None else None,
+        ),
     )
 
 
@@ -86,7 +139,7 @@ def task_statuses(
     lead: str | None = None,
     plan: ActivePlan | None = None,
 ) -> tuple[ActivePlan, list[TaskStatus]]:
-    plan = plan or load_plan(store)
+    plan = plan or plan_on(store, as_of)
     if campaign is not None and campaign not in plan.campaigns:
         raise ServiceError(
             "status.unknown_campaign", id=campaign, suggestion=closest(campaign, plan.campaigns)
@@ -95,10 +148,9 @@ def task_statuses(
         raise ServiceError(
             "status.unknown_department", id=lead, suggestion=closest(lead, plan.departments)
         )
-    latest = store.latest_progress(end_of_day(as_of, ZoneInfo(plan.settings.timezone)))
     statuses = [
         s
-        for s in assess_tasks(plan, latest, as_of)
+        for s in read_statuses(store, plan, as_of)
         if (campaign is None or s.task.campaign_id == campaign)
         and (lead is None or s.task.lead == lead)
     ]
@@ -111,5 +163,33 @@ def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> Ta
     if task is None:
         raise LookupError(task_id)
     clock = PlanClock.of(plan.settings)
-    latest = store.latest_progress(end_of_day(as_of, clock.zone), task_ids=[task_id])
-    return _status(plan, task, latest.get(task_id), as_of, clock)
+    until = end_of_day(as_of, clock.zone)
+    latest = store.latest_progress(until, task_ids=[task_id])
+    facts = loop_facts(store, plan, until)
+    return _status(plan, task, latest.get(task_id), as_of, clock, facts)
+
+
+def plan_on(store: Store, day: date) -> ActivePlan:
+    """The plan as the sync in force at the end of ``day`` left it; the current plan when no
+    sync came after. A day before the first recorded sync gets the oldest plan known."""
+    current = load_plan(store)
+    versions = store.plan_versions()
+    if not versions:
+        return current
+    until = end_of_day(day, current.zone)
+    if versions[-1].at <= until:
+        return current
+    earlier = [v for v in versions if v.at <= until]
+    version = earlier[-1] if earlier else versions[0]
+    plan = store.plan_of_version(version.id)
+    people = {p.id: p for p in plan.people}
+    return ActivePlan(
+        settings=plan.settings,
+        departments={d.id: d for d in plan.departments},
+        people=people,
+        campaigns={c.id: c for c in plan.campaigns},
+        tasks=plan.tasks,
+        coordinators=tuple(p for p in plan.settings.coordinators if p in people),
+        accounts=current.accounts,
+        last_sync=current.last_sync,
+    )

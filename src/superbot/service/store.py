@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
+from superbot.domain.ladder import EscalationDocument, Seen
+from superbot.domain.lights import Light
 from superbot.domain.model import (
     Account,
     BulletinIssue,
@@ -19,6 +22,7 @@ from superbot.domain.model import (
     Report,
     Task,
 )
+from superbot.domain.review import Request, RequestStatus
 
 T = TypeVar("T")
 
@@ -71,6 +75,11 @@ class ActivePlan:
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
 
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The plan's timezone: every day and period is read in it."""
+        return ZoneInfo(self.settings.timezone)
+
     def account(self, person_id: str, channel: str) -> str | None:
         """The id that reaches the person on ``channel`` (None: not reachable there)."""
         return next((a.id for a in self.accounts.get(person_id, ()) if a.channel == channel), None)
@@ -91,6 +100,60 @@ class ActivePlan:
     def owners(self, department_id: str) -> list[Person]:
         return [p for p in self.people.values() if p.department_id == department_id]
 
+    def liaisons(self, department_id: str) -> list[Person]:
+        """The department's 联络员 (reminders, requests); all its people when it names none."""
+        department = self.departments.get(department_id)
+        named = (
+            [self.people[p] for p in department.liaisons if p in self.people] if department else []
+        )
+        return named or self.owners(department_id)
+
+    def leaders(self, department_id: str) -> list[Person]:
+        """The department's 分管领导 (escalations, the 通报); none when it names none."""
+        department = self.departments.get(department_id)
+        return (
+            [self.people[p] for p in department.leaders if p in self.people] if department else []
+        )
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One sync that changed the plan: the plan as it stood from ``at`` on."""
+
+    number: int  # 1 for the first sync recorded
+    id: int
+    at: datetime
+    source: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A task in one issued 通报."""
+
+    period: str
+    year: int
+    number: int  # 期号
+    issued_on: date
+    light: Light
+    percent: int
+
+
+@dataclass(frozen=True)
+class ReminderSent:
+    """A reminder or nudge message that spoke about a task, and how its delivery went."""
+
+    kind: str
+    period: str
+    person_id: str | None
+    person_name: str | None
+    channel: str
+    queued_at: datetime
+    status: str  # pending | sending | sent | failed
+    sent_at: datetime | None
+    failed_at: datetime | None
+    error: str | None
+
 
 class Store(Protocol):
     def snapshot(self) -> Snapshot: ...
@@ -104,10 +167,15 @@ class Store(Protocol):
         ...
 
     def latest_progress(
-        self, until: datetime, task_ids: Collection[str] | None = None
+        self,
+        until: datetime,
+        task_ids: Collection[str] | None = None,
+        *,
+        archived: bool = False,
     ) -> dict[str, Report]:
-        """Per active task (or only ``task_ids``), the newest report carrying a percent at or
-        before ``until``."""
+        """Per active task (or only ``task_ids``; archived ones too with ``archived``), the
+        newest report carrying a percent at or before ``until``. A "done" whose 办结申请 is
+        not approved is not progress."""
         ...
 
     def reports_between(self, since: datetime, until: datetime) -> list[Report]:
@@ -138,3 +206,58 @@ class Store(Protocol):
     def watermark(self, kind: str) -> datetime | None: ...
 
     def set_watermark(self, kind: str, at: datetime) -> None: ...
+
+    # -- the supervision loop ----------------------------------------------------------------
+
+    def add_progress(
+        self, report: Report, source_ref: str | None = None, *, review: bool
+    ) -> tuple[Report, Request | None]:
+        """``add_report``, and in the same transaction: a "done" under ``review`` is a pending
+        办结申请 (returned); other progress withdraws a pending one."""
+        ...
+
+    def requests(self, task_ids: Collection[str] | None = None) -> list[Request]: ...
+
+    def unannounced_requests(self) -> list[int]:
+        """Ids of pending requests no coordinator has a message about yet."""
+        ...
+
+    def add_request(self, request: Request) -> Request: ...
+
+    def decide(
+        self, request_id: int, status: RequestStatus, at: datetime, by: str | None, note: str | None
+    ) -> Request | None: ...
+
+    def escalations(
+        self, task_ids: Collection[str] | None = None, period: str | None = None
+    ) -> list[EscalationDocument]: ...
+
+    def next_escalation_number(self, year: int) -> int: ...
+
+    def add_escalations(
+        self, documents: Sequence[EscalationDocument], now: datetime
+    ) -> list[EscalationDocument]: ...
+
+    def save_bulletin_lights(
+        self, period: str, lights: Iterable[tuple[str, Light, Light, int]]
+    ) -> None: ...
+
+    def seen(self, task_ids: Collection[str] | None = None) -> dict[str, list[Seen]]: ...
+
+    def mentions(self, task_id: str) -> list[Mention]: ...
+
+    def copies(self, key: str) -> dict[str, bytes]: ...
+
+    def save_copies(self, key: str, documents: Mapping[str, bytes], now: datetime) -> bool: ...
+
+    def issued_keys(self, prefix: str) -> set[str]: ...
+
+    def plan_versions(self) -> list[PlanVersion]: ...
+
+    def plan_of_version(self, version_id: int) -> Plan: ...
+
+    def record_round_tasks(
+        self, kind: str, period: str, covered: Iterable[tuple[str, str]]
+    ) -> None: ...
+
+    def reminders_of(self, task_id: str) -> list[ReminderSent]: ...

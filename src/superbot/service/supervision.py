@@ -123,7 +123,12 @@ class Supervision:
         _coordinator(plan, sender)
         today = _today(plan, now)
         _, statuses = task_statuses(self.store, today, plan=plan)
-        late = [s for s in statuses if s.light is not Light.DONE and is_overdue(s.task, today)]
+        # A task whose owner asked to close it waits in the review queue, not in this list.
+        late = [
+            s
+            for s in statuses
+            if s.light not in (Light.DONE, Light.PENDING) and is_overdue(s.task, today)
+        ]
         return OverdueView(today, tuple(sorted(late, key=lambda s: (s.task.due, s.task.id))))
 
     def who(self, sender: Account, now: datetime) -> SilentView:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from superbot.domain.ladder import EscalationDocument
 from superbot.domain.lights import Assessment, Light
 from superbot.domain.model import (
     BulletinIssue,
@@ -20,7 +21,9 @@ from superbot.domain.model import (
 from superbot.domain.periods import Period
 from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
 from superbot.domain.text import Text
+from superbot.service.history import TaskChange
 from superbot.service.mail import RefusedMail, ReplyWay
+from superbot.service.review import Waiting
 from superbot.service.status import TaskStatus
 
 
@@ -30,6 +33,7 @@ class LightCounts:
     yellow: int = 0
     green: int = 0
     done: int = 0
+    pending: int = 0  # 待审核: not done until approved
 
     @classmethod
     def of(cls, statuses: Sequence[TaskStatus]) -> LightCounts:
@@ -39,11 +43,12 @@ class LightCounts:
             lights.count(Light.YELLOW),
             lights.count(Light.GREEN),
             lights.count(Light.DONE),
+            lights.count(Light.PENDING),
         )
 
     @property
     def total(self) -> int:
-        return self.red + self.yellow + self.green + self.done
+        return self.red + self.yellow + self.green + self.done + self.pending
 
     @property
     def completion_rate(self) -> float:
@@ -155,13 +160,11 @@ class IndicatorGroup:
 
 @dataclass(frozen=True)
 class Escalation:
-    """A task under 督办: the escalation ladder (a later change) fills these; the 通报 has a
-    督办事项 section only when there are some."""
+    """A 督办单, 专函 or 约谈 proposal the 通报 fired, with the task as the 通报 lists it; the
+    通报 has a 督办事项 section only when there are some."""
 
     item: BulletinItem
-    step: str  # the ladder's rung, worded by the templates
-    since: date
-    note: str | None = None
+    document: EscalationDocument
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,8 @@ class Bulletin:
     indicator_groups: tuple[IndicatorGroup, ...] = ()
     escalations: tuple[Escalation, ...] = ()
     items: tuple[BulletinItem, ...] = ()  # every task in scope, worded from the issue date
+    pending: tuple[BulletinItem, ...] = ()  # 待审核 at the month's end, oldest request first
+    changes: tuple[TaskChange, ...] = ()  # tasks.yaml edits since the previous 通报
 
 
 @dataclass(frozen=True)
@@ -246,5 +251,6 @@ class DigestView:
     silent_since: date
     upcoming: tuple[TaskStatus, ...]  # open, due within the next two weeks
     failed: tuple[FailedDelivery, ...]
-    plan_changes: tuple[str, ...] = ()  # sources of tasks.yaml syncs in the week
+    plan_changes: tuple[TaskChange, ...] = ()  # what tasks.yaml edits changed in the week
+    waiting: tuple[Waiting, ...] = ()  # 办结 and 延期 requests waiting for review, oldest first
     refused: tuple[RefusedMail, ...] = ()  # mails that recorded nothing, and why

@@ -1,20 +1,32 @@
-"""PlanSettings ⇄ JSON, for the ``setting`` table."""
+"""PlanSettings ⇄ JSON, for the ``setting`` table; whole plans ⇄ JSON, for ``plan_version``;
+:class:`Text` ⇄ JSON, for the reasons kept with issued documents."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from superbot.domain.calendar import CalendarSpec, Holidays
 from superbot.domain.model import (
     Broadcast,
     BulletinSettings,
+    Campaign,
+    Department,
+    DocumentKind,
+    EscalationRule,
+    ExtendedCountsAs,
+    Indicator,
+    Person,
+    Plan,
     PlanSettings,
     RobotKind,
+    Role,
     Rules,
     ScheduleKind,
+    Task,
     Webhook,
 )
+from superbot.domain.text import Text
 
 
 def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
@@ -34,6 +46,8 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
             "red_lag": settings.rules.red_lag,
             "stale_days": settings.rules.stale_days,
             "name_people_in_bulletin": settings.rules.name_people_in_bulletin,
+            "review_done": settings.rules.review_done,
+            "extended_counts_as": settings.rules.extended_counts_as.value,
         },
         "schedules": {kind.value: expr for kind, expr in settings.schedules.items()},
         "coordinators": list(settings.coordinators),
@@ -52,6 +66,16 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
             "requirements": list(settings.bulletin.requirements),
         },
         "channels": list(settings.channels),
+        "escalation": [
+            {
+                "light": rule.light,
+                "consecutive": rule.consecutive,
+                "document": rule.document.value,
+                "to": [role.value for role in rule.to],
+                "reply_workdays": rule.reply_workdays,
+            }
+            for rule in settings.escalation
+        ],
     }
 
 
@@ -69,7 +93,7 @@ def settings_from_json(data: dict[str, Any]) -> PlanSettings:
             frozenset(date.fromisoformat(d) for d in calendar["extra_holidays"]),
             frozenset(date.fromisoformat(d) for d in calendar["extra_workdays"]),
         ),
-        rules=Rules(**data["rules"]),
+        rules=_rules(data["rules"]),
         schedules={ScheduleKind(k): v for k, v in data["schedules"].items()},
         coordinators=tuple(data["coordinators"]),
         broadcast=Broadcast(
@@ -87,4 +111,131 @@ def settings_from_json(data: dict[str, Any]) -> PlanSettings:
             tuple(bulletin.get("requirements", ())),
         ),
         channels=tuple(data.get("channels") or PlanSettings.channels),
+        escalation=tuple(
+            EscalationRule(
+                light=rule["light"],
+                consecutive=rule["consecutive"],
+                document=DocumentKind(rule["document"]),
+                to=tuple(Role(r) for r in rule["to"]),
+                reply_workdays=rule["reply_workdays"],
+            )
+            for rule in data.get("escalation", ())
+        ),
     )
+
+
+def _rules(data: dict[str, Any]) -> Rules:
+    values = dict(data)  # settings synced before a rule existed lack it: its default then
+    if "extended_counts_as" in values:
+        values["extended_counts_as"] = ExtendedCountsAs(values["extended_counts_as"])
+    return Rules(**values)
+
+
+# -- whole plans, as each sync left them --------------------------------------------------------
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "settings": settings_to_json(plan.settings),
+        "departments": [
+            {"id": d.id, "name": d.name, "liaisons": list(d.liaisons), "leaders": list(d.leaders)}
+            for d in plan.departments
+        ],
+        "people": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "department_id": p.department_id,
+                "position": p.position,
+                "email": p.email,
+                "telegram": p.telegram,
+            }
+            for p in plan.people
+        ],
+        "campaigns": [
+            {"id": c.id, "name": c.name, "description": c.description} for c in plan.campaigns
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "campaign_id": t.campaign_id,
+                "title": t.title,
+                "lead": t.lead,
+                "start": t.start.isoformat(),
+                "due": t.due.isoformat(),
+                "support": list(t.support),
+                "description": t.description,
+                "indicators": [
+                    {"id": i.id, "name": i.name, "unit": i.unit, "target": i.target}
+                    for i in t.indicators
+                ],
+            }
+            for t in plan.tasks
+        ],
+    }
+
+
+def plan_from_json(data: dict[str, Any]) -> Plan:
+    return Plan(
+        settings=settings_from_json(data["settings"]),
+        departments=tuple(
+            Department(d["id"], d["name"], tuple(d["liaisons"]), tuple(d["leaders"]))
+            for d in data["departments"]
+        ),
+        people=tuple(
+            Person(p["id"], p["name"], p["department_id"], p["position"], p["email"], p["telegram"])
+            for p in data["people"]
+        ),
+        campaigns=tuple(Campaign(c["id"], c["name"], c["description"]) for c in data["campaigns"]),
+        tasks=tuple(
+            Task(
+                id=t["id"],
+                campaign_id=t["campaign_id"],
+                title=t["title"],
+                lead=t["lead"],
+                start=date.fromisoformat(t["start"]),
+                due=date.fromisoformat(t["due"]),
+                support=tuple(t["support"]),
+                description=t["description"],
+                indicators=tuple(
+                    Indicator(i["id"], i["name"], i["unit"], i["target"]) for i in t["indicators"]
+                ),
+            )
+            for t in data["tasks"]
+        ),
+    )
+
+
+# -- reasons kept with documents ----------------------------------------------------------------
+
+
+def text_to_json(text: Text) -> dict[str, Any]:
+    return {"key": text.key, "params": {k: _value_to_json(v) for k, v in text.params.items()}}
+
+
+def text_from_json(data: dict[str, Any]) -> Text:
+    return Text.of(data["key"], **{k: _value_from_json(v) for k, v in data["params"].items()})
+
+
+def _value_to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Text):
+        return {"text": text_to_json(value)}
+    if isinstance(value, list | tuple):
+        return [_value_to_json(v) for v in value]
+    return value
+
+
+def _value_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"datetime"}:
+        return datetime.fromisoformat(value["datetime"])
+    if isinstance(value, dict) and set(value) == {"date"}:
+        return date.fromisoformat(value["date"])
+    if isinstance(value, dict) and set(value) == {"text"}:
+        return text_from_json(value["text"])
+    if isinstance(value, list):
+        return tuple(_value_from_json(v) for v in value)
+    return value

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -24,9 +24,11 @@ from superbot.domain.model import (
     State,
     Task,
 )
+from superbot.domain.review import Request
 from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
 from superbot.store.codec import settings_from_json, settings_to_json
 from superbot.store.db import SqlRepository
+from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
 from superbot.store.tables import (
     AccountRow,
     BulletinIssueRow,
@@ -46,7 +48,7 @@ from superbot.store.tables import (
 PLAN_SETTINGS = "plan"
 
 
-class SqlStore(SqlRepository):
+class SqlStore(LoopStore, SqlRepository):
     # -- the plan --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -109,6 +111,7 @@ class SqlStore(SqlRepository):
                     restored=record.restored,
                 )
             )
+            self._add_version(s, plan, record)
 
     def _upsert(self, s: Session, table: Any, entities: Any, now: datetime, values: Any) -> None:
         existing = {row.id: row for row in s.scalars(select(table)).all()}
@@ -269,9 +272,17 @@ class SqlStore(SqlRepository):
     # -- reports ---------------------------------------------------------------------------
 
     def latest_progress(
-        self, until: datetime, task_ids: Collection[str] | None = None
+        self,
+        until: datetime,
+        task_ids: Collection[str] | None = None,
+        *,
+        archived: bool = False,
     ) -> dict[str, Report]:
-        progress = [col(ReportRow.reported_at) <= until, col(ReportRow.percent).is_not(None)]
+        progress = [
+            col(ReportRow.reported_at) <= until,
+            col(ReportRow.percent).is_not(None),
+            ~unaccepted_claim(),
+        ]
         if task_ids is not None:
             progress.append(col(ReportRow.task_id).in_(list(task_ids)))
         ranked = (
@@ -292,7 +303,10 @@ class SqlStore(SqlRepository):
                 select(ReportRow)
                 .join(ranked, ranked.c.id == col(ReportRow.id))
                 .join(TaskRow, col(TaskRow.id) == col(ReportRow.task_id))
-                .where(ranked.c.rank == 1, col(TaskRow.archived_at).is_(None))
+                .where(
+                    ranked.c.rank == 1,
+                    true() if archived else col(TaskRow.archived_at).is_(None),
+                )
             ).all()
             reports = self._reports(s, list(rows))
         return {r.task_id: r for r in reports}
@@ -318,34 +332,46 @@ class SqlStore(SqlRepository):
     def add_report(self, report: Report, source_ref: str | None = None) -> Report:
         """Insert, or update the report already made from ``source_ref`` (an edited message)."""
         with self.session() as s:
-            row = None
-            if source_ref is not None:
-                row = s.scalars(
-                    select(ReportRow).where(col(ReportRow.source_ref) == source_ref)
-                ).first()
-            if row is None:
-                row = ReportRow(
-                    task_id=report.task_id,
-                    reported_at=report.at,
-                    recorded_at=report.at,
-                    source_ref=source_ref,
-                )
-            row.task_id = report.task_id
-            row.person_id = report.person_id
-            row.reported_at = report.at
-            row.recorded_at = report.recorded_at or report.at
-            row.percent = report.percent
-            row.state = report.state.value if report.state else None
-            row.note = report.note
-            row.source = report.source
-            s.add(row)
-            s.flush()
-            assert row.id is not None
-            s.execute(delete(ReportValueRow).where(col(ReportValueRow.report_id) == row.id))
-            for indicator, value in report.values.items():
-                s.add(ReportValueRow(report_id=row.id, indicator_id=indicator, value=value))
-            s.flush()
-            return self._reports(s, [row])[0]
+            return self._reports(s, [self._save_report(s, report, source_ref)])[0]
+
+    def add_progress(
+        self, report: Report, source_ref: str | None = None, *, review: bool
+    ) -> tuple[Report, Request | None]:
+        with self.session() as s:
+            row = self._save_report(s, report, source_ref)
+            request = settle_claims(s, row, review=review, at=report.recorded_at or report.at)
+            return self._reports(s, [row])[0], request
+
+    @staticmethod
+    def _save_report(s: Session, report: Report, source_ref: str | None) -> ReportRow:
+        row = None
+        if source_ref is not None:
+            row = s.scalars(
+                select(ReportRow).where(col(ReportRow.source_ref) == source_ref)
+            ).first()
+        if row is None:
+            row = ReportRow(
+                task_id=report.task_id,
+                reported_at=report.at,
+                recorded_at=report.at,
+                source_ref=source_ref,
+            )
+        row.task_id = report.task_id
+        row.person_id = report.person_id
+        row.reported_at = report.at
+        row.recorded_at = report.recorded_at or report.at
+        row.percent = report.percent
+        row.state = report.state.value if report.state else None
+        row.note = report.note
+        row.source = report.source
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        s.execute(delete(ReportValueRow).where(col(ReportValueRow.report_id) == row.id))
+        for indicator, value in report.values.items():
+            s.add(ReportValueRow(report_id=row.id, indicator_id=indicator, value=value))
+        s.flush()
+        return row
 
     def report_by_ref(self, source_ref: str) -> Report | None:
         with self.session() as s:
@@ -468,7 +494,7 @@ def _issue(row: BulletinIssueRow) -> BulletinIssue:
 
 
 def _department(row: DepartmentRow) -> Department:
-    return Department(row.id, row.name)
+    return Department(row.id, row.name, *department_roles(row))
 
 
 def _person(row: PersonRow) -> Person:
@@ -489,7 +515,7 @@ def _campaign(row: CampaignRow) -> Campaign:
 
 
 def _department_values(d: Department) -> dict[str, Any]:
-    return {"name": d.name}
+    return {"name": d.name, "liaisons": list(d.liaisons), "leaders": list(d.leaders)}
 
 
 def _person_values(p: Person, coordinator: bool) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class DepartmentRow(SQLModel, table=True):
     name: str
     position: int = 0
     archived_at: datetime | None = _time()
+    liaisons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))  # person ids
+    leaders: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))  # person ids
 
 
 class PersonRow(SQLModel, table=True):
@@ -349,3 +351,104 @@ class BulletinIssueRow(SQLModel, table=True):
     number: int
     issued_on: date
     created_at: datetime = _time(nullable=False)
+
+
+# -- the supervision loop ------------------------------------------------------------------------
+
+
+class PlanVersionRow(SQLModel, table=True):
+    """The whole plan as one sync left it: statuses for a past day read the plan of that day."""
+
+    __tablename__ = "plan_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(nullable=False, index=True)
+    source: str
+    sha256: str = Field(max_length=64)
+    content: Any = Field(sa_column=Column(JSON(), nullable=False))
+
+
+class RequestRow(SQLModel, table=True):
+    """A 办结申请 or 延期申请 and the coordinators' decision on it."""
+
+    __tablename__ = "review_request"
+    __table_args__ = (Index("ix_review_request_task", "task_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    task_id: str = Field(foreign_key="task.id", max_length=64)
+    requested_at: datetime = _time(nullable=False)
+    person_id: str | None = Field(default=None, foreign_key="person.id", max_length=64)
+    source: str = Field(default="cli", max_length=16)
+    report_id: int | None = Field(default=None, foreign_key="report.id", unique=True)
+    due_from: date | None = None
+    due_to: date | None = None
+    reason: str | None = Field(default=None, sa_column=Column(Text()))
+    status: str = Field(default="pending", max_length=16)
+    decided_at: datetime | None = _time()
+    decided_by: str | None = Field(default=None, max_length=64)
+    decision_note: str | None = Field(default=None, sa_column=Column(Text()))
+
+
+class EscalationRow(SQLModel, table=True):
+    """A 督办单, 专函 or 约谈 proposal: numbered per year, fired by one issued 通报."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_escalation_number"),
+        UniqueConstraint("task_id", "period", name="uq_escalation_task_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    number: int
+    kind: str = Field(max_length=16)
+    rung: int
+    task_id: str = Field(foreign_key="task.id", max_length=64, index=True)
+    department_id: str = Field(max_length=64)
+    period: str = Field(max_length=32)  # the 通报 that fired it
+    issued_on: date
+    reply_by: date
+    light: str = Field(max_length=16)
+    streak: int
+    percent: int
+    due: date
+    rule: Any = Field(sa_column=Column(JSON(), nullable=False))
+    reasons: Any = Field(sa_column=Column(JSON(), nullable=False))
+    created_at: datetime = _time(nullable=False)
+
+
+class BulletinLightRow(SQLModel, table=True):
+    """Each task's light in an issued 通报: what the escalation ladder counts."""
+
+    __tablename__ = "bulletin_light"
+
+    period: str = Field(primary_key=True, max_length=32)
+    task_id: str = Field(primary_key=True, max_length=64)
+    light: str = Field(max_length=16)  # as the 通报 showed it
+    standing: str = Field(max_length=16)  # as the ranking scored it
+    percent: int
+
+
+class DocumentCopyRow(SQLModel, table=True):
+    """An issued document in one format, exactly as it went out (``bulletin:2022-09``,
+    ``escalation:17``)."""
+
+    __tablename__ = "document_copy"
+
+    key: str = Field(primary_key=True, max_length=64)
+    format: str = Field(primary_key=True, max_length=8)
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _time(nullable=False)
+
+
+class RoundTaskRow(SQLModel, table=True):
+    """Which tasks a person's reminder (or nudge) of a round spoke about."""
+
+    __tablename__ = "round_task"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    period: str = Field(primary_key=True, max_length=32)
+    person_id: str = Field(primary_key=True, max_length=64)
+    task_id: str = Field(primary_key=True, max_length=64, index=True)

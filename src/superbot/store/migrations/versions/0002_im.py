@@ -1,7 +1,7 @@
 """people's 钉钉/企业微信/飞书 ids from tasks.yaml and their own order of channels
 
 Revision ID: 0002_im
-Revises: 0002_conversation
+Revises: 0002_supervision
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_im"
-down_revision = "0002_conversation"
+down_revision = "0002_supervision"
 branch_labels = None
 depends_on = None
 
