@@ -189,3 +189,44 @@ async def test_a_connection_survives_an_event_that_fails_and_gets_it_again(
     assert again.status == 200
     await chat.app.drain()
     assert [(r.percent, r.note) for r in chat.reports("zcq8-1")] == [(40, "第一次")]
+
+
+async def test_a_done_waits_for_review_and_a_coordinator_approves_it_on_a_card(
+    chat: ChatWorld,
+) -> None:
+    chat.bind(LIMH)
+    chat.bind(WANGLI)
+    [asked] = await chat.says(LIMH, "zcq8-1 完成 已竣工验收")
+    assert "办结申请" in asked
+    await chat.fake.await_for(lambda f: f.cards(WANGLI), what="the request to the coordinator")
+    [request] = chat.fake.cards(WANGLI)
+    assert "办结申请" in request.title + request.text
+    assert [label for label, _ in request.buttons] == ["✅ 同意", "↩️ 退回"]
+    owner_before = len(chat.fake.texts(LIMH)) + len(chat.fake.to(LIMH))
+    [approved] = await chat.presses(WANGLI, request, "✅ 同意")
+    assert "同意办结" in approved
+    await chat.runtime.dispatcher().dispatch()
+    await chat.fake.await_for(
+        lambda f: len(f.texts(LIMH)) + len(f.to(LIMH)) > owner_before, what="the owner told"
+    )
+    told = chat.fake.to(LIMH)[-1]
+    assert "同意" in told.title + told.text
+
+
+@pytest.mark.parametrize("platform", ["feishu", "wecom"])
+async def test_a_coordinator_returns_a_request_with_the_reason_typed_next(
+    chat: ChatWorld,
+) -> None:
+    chat.bind(LIMH)
+    chat.bind(WANGLI)
+    await chat.says(LIMH, "zcq8-1 完成 已竣工验收")
+    await chat.fake.await_for(lambda f: f.cards(WANGLI), what="the request to the coordinator")
+    [request] = chat.fake.cards(WANGLI)
+    [prompt] = await chat.presses(WANGLI, request, "↩️ 退回")
+    assert "原因" in prompt
+    [returned] = await chat.says(WANGLI, "佐证材料不全，请补充竣工验收报告")
+    assert "退回" in returned
+    await chat.runtime.dispatcher().dispatch()
+    await chat.fake.await_for(
+        lambda f: any("佐证材料不全" in d.text for d in f.to(LIMH)), what="the owner told why"
+    )

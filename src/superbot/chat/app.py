@@ -154,6 +154,9 @@ class ChatApp:
 
     def _press(self, event: Pressed, now: datetime, today: date) -> object:
         press = buttons.read_press(event.data)
+        if press is not None and press.kind == buttons.DECISION and press.request_id:
+            # 同意 / 退回 on a 办结 or 延期 request (退回 asks for the reason next).
+            return self.conversation.decide(event.sender, press.request_id, press.answer, now)
         if press is None or press.kind != buttons.ANSWER:
             self.conversation.identify(event.sender)
             raise ServiceError("conversation.stale_button")  # an old card's button

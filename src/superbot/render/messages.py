@@ -189,6 +189,9 @@ class MessageRenderer:
         if channel == TELEGRAM:
             body = self._telegram_one("review/request.html", view=view)
             return [Part("", Message(subject, body, buttons=self._decision_buttons(view)))]
+        if channel in APPS:  # a card with 同意 / 退回, as on Telegram
+            body = self._render("review/request.txt", view=view)
+            return [Part("", Message(subject, body, buttons=self._decision_buttons(view)))]
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "review/request.md", view=view))]
         return [
