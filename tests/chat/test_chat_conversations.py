@@ -230,3 +230,19 @@ async def test_a_coordinator_returns_a_request_with_the_reason_typed_next(
     await chat.fake.await_for(
         lambda f: any("佐证材料不全" in d.text for d in f.to(LIMH)), what="the owner told why"
     )
+
+
+@pytest.mark.parametrize("platform", ["dingtalk"])
+async def test_a_reason_that_names_a_task_is_still_the_reason(chat: ChatWorld) -> None:
+    """A coordinator may report on any task: the reason of a 退回 that starts with a task's
+    id must not become a report on it."""
+    chat.bind(LIMH)
+    chat.bind(WANGLI)
+    await chat.says(LIMH, "zcq8-1 完成 已竣工验收")
+    await chat.fake.await_for(lambda f: f.cards(WANGLI), what="the request to the coordinator")
+    [request] = chat.fake.cards(WANGLI)
+    await chat.presses(WANGLI, request, "↩️ 退回")
+    before = len(chat.reports("zcq8-1"))
+    [returned] = await chat.says(WANGLI, "zcq8-1 缺竣工验收报告")
+    assert "退回" in returned
+    assert len(chat.reports("zcq8-1")) == before

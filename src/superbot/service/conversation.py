@@ -294,11 +294,17 @@ class Conversation:
         each line that begins with a task's id or title reports on that task (``zcq8-1 60%
         设备已招标``); a text naming none is about the task of the step the person is in (a
         card's button just pressed: the text is its note, or new progress), else about their
-        one open task; else they are asked to name it. ``plan``: the caller's, if loaded."""
+        one open task; else they are asked to name it. A step that waits for one answer
+        (/report's, a 退回's reason) takes the text as that. ``plan``: the caller's, if loaded."""
         plan = plan or load_plan(self.store)
         who = _identified(plan, sender)
         source_ref = f"{sender.channel}:{message_ref}"
         step = self.memory.step(sender, now)
+        if step is not None and step.step != NOTE_STEP:
+            # /report's next answer, or the reason of a 退回: what was asked for, whatever
+            # the text names.
+            outcome = self.text(sender, message_ref, text, reply_to=None, edited=False, now=now)
+            return (outcome,) if outcome is not None else ()
         names = [TaskName(t.id, t.title) for t in plan.tasks]
         named = [line for line in lines_by_task(text, names) if line.task_id is not None]
         if not named and step is not None:
