@@ -1,12 +1,47 @@
-"""Settings from the environment (and a ``.env`` file), as DESIGN.md names them."""
+"""Settings from the environment (and a ``.env`` file), as the README names them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+
+@dataclass(frozen=True)
+class DingtalkApp:
+    """钉钉 enterprise internal app robot (also 浙政钉 / 专有钉钉 with their own API root)."""
+
+    client_id: str = field(repr=False)  # AppKey; the robot code unless one is given
+    client_secret: str = field(repr=False)  # AppSecret; also signs the HTTP callback
+    robot_code: str | None = None
+    api_url: str = "https://api.dingtalk.com"
+    stream: bool = False  # receive through Stream mode (a WebSocket from superbot)
+
+
+@dataclass(frozen=True)
+class WecomApp:
+    """企业微信 self-built app: sending with its secret, the callback with token + AES key."""
+
+    corp_id: str
+    agent_id: str
+    secret: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    aes_key: str | None = field(default=None, repr=False)  # EncodingAESKey, 43 characters
+    api_url: str = "https://qyapi.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class FeishuApp:
+    """飞书 app bot: events by subscription (HTTP) or by the long connection."""
+
+    app_id: str
+    app_secret: str = field(repr=False)
+    verification_token: str | None = field(default=None, repr=False)
+    encrypt_key: str | None = field(default=None, repr=False)
+    api_url: str = "https://open.feishu.cn"
+    long_connection: bool = False
 
 
 @dataclass(frozen=True)
@@ -21,12 +56,27 @@ class Config:
     templates_dir: Path | None = None
     locale: str | None = None
     webhook_secret: str | None = None
-    webhook_listen: str = "127.0.0.1:8080"
+    webhook_listen: str = "127.0.0.1:8080"  # SUPERBOT_WEBHOOK_LISTEN: SUPERBOT_HTTP's old name
+    http: str | None = None  # SUPERBOT_HTTP: the one HTTP server of ``superbot run``
     imap_url: str | None = None  # the office mailbox replies arrive in
     inbound_smtp: str | None = None  # host:port of the SMTP listener for replies
     reply_to: str | None = None  # Reply-To of reminder emails; {token} is plus-addressed
     files_dir: Path = Path("files")  # evidence kept with reports
+    dingtalk: DingtalkApp | None = None
+    wecom: WecomApp | None = None
+    feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
+
+    @property
+    def apps(self) -> dict[str, DingtalkApp | WecomApp | FeishuApp]:
+        """The chat apps configured, by the channel name people are bound with."""
+        found = {"dingtalk": self.dingtalk, "wecom": self.wecom, "feishu": self.feishu}
+        return {name: app for name, app in found.items() if app is not None}
+
+    @property
+    def http_address(self) -> str:
+        """host:port of the HTTP server (webhook, chat apps' callbacks)."""
+        return self.http or self.webhook_listen
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], dotenv: Path | None = Path(".env")) -> Config:
@@ -39,6 +89,39 @@ class Config:
             value = values.get(name, "").strip()
             return value or None
 
+        def flag(name: str) -> bool:
+            return (get(name) or "").lower() in ("1", "true", "yes", "on")
+
+        dingtalk = None
+        if (client_id := get("DINGTALK_CLIENT_ID")) and (secret := get("DINGTALK_CLIENT_SECRET")):
+            dingtalk = DingtalkApp(
+                client_id,
+                secret,
+                get("DINGTALK_ROBOT_CODE"),
+                (get("DINGTALK_API_URL") or DingtalkApp.api_url).rstrip("/"),
+                flag("DINGTALK_STREAM"),
+            )
+        wecom = None
+        corp, agent, app_secret = get("WECOM_CORP_ID"), get("WECOM_AGENT_ID"), get("WECOM_SECRET")
+        if corp and agent and app_secret:
+            wecom = WecomApp(
+                corp,
+                agent,
+                app_secret,
+                get("WECOM_TOKEN"),
+                get("WECOM_AES_KEY"),
+                (get("WECOM_API_URL") or WecomApp.api_url).rstrip("/"),
+            )
+        feishu = None
+        if (app_id := get("FEISHU_APP_ID")) and (feishu_secret := get("FEISHU_APP_SECRET")):
+            feishu = FeishuApp(
+                app_id,
+                feishu_secret,
+                get("FEISHU_VERIFICATION_TOKEN"),
+                get("FEISHU_ENCRYPT_KEY"),
+                (get("FEISHU_API_URL") or FeishuApp.api_url).rstrip("/"),
+                flag("FEISHU_LONG_CONNECTION"),
+            )
         return cls(
             database_url=get("SUPERBOT_DATABASE_URL") or cls.database_url,
             tasks_path=Path(get("SUPERBOT_TASKS") or cls.tasks_path),
@@ -55,5 +138,9 @@ class Config:
             inbound_smtp=get("SUPERBOT_INBOUND_SMTP"),
             reply_to=get("SUPERBOT_REPLY_TO"),
             files_dir=Path(get("SUPERBOT_FILES_DIR") or cls.files_dir),
+            http=get("SUPERBOT_HTTP"),
+            dingtalk=dingtalk,
+            wecom=wecom,
+            feishu=feishu,
             environ=values,
         )

@@ -24,13 +24,14 @@ import pytest
 from tests.conftest import SHIPPED_TASKS
 from tests.fakes.telegram_api import FakeTelegram, SentMessage
 
-from superbot.bot.app import Webhook, build_application, serve
+from superbot.bot.app import Webhook, build_application, serve, webhook_routes
 from superbot.bot.reload import TasksFileReload
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.model import Account, Report, ScheduleKind
 from superbot.plan.load import read_plan_file
 from superbot.scheduler import PlanFile, Runner
+from superbot.server import HttpServer
 from superbot.service.delivery import round_for
 from superbot.service.supervision import Supervision
 from superbot.service.sync import sync
@@ -310,12 +311,13 @@ async def world(
         dispatch=dispatcher.dispatch,
     )
     webhook = None
+    stop, ready = asyncio.Event(), asyncio.Event()
     if mode == "webhook":
         port = free_port()
-        webhook = Webhook(
-            f"http://127.0.0.1:{port}/telegram/hook", "s3cret-Token_1", f"127.0.0.1:{port}"
-        )
-    stop, ready = asyncio.Event(), asyncio.Event()
+        webhook = Webhook(f"http://127.0.0.1:{port}/telegram", "s3cret-Token_1")
+        http = HttpServer(f"127.0.0.1:{port}", webhook_routes(application, webhook))
+        await http.start()
+        asyncio.create_task(http.run(stop))  # noqa: RUF006 (stops with the bot)
     serving = asyncio.create_task(serve(application, stop, webhook, ready))
     await asyncio.wait(
         [serving, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED

@@ -51,7 +51,7 @@ async def test_an_expired_code(world: World) -> None:
     code = invite(world, "zhangjh", days=3)
     world.clock.now = NOW + timedelta(days=3, minutes=1)
     [refused] = await world.says(STRANGER, f"/start {code}")
-    assert "这个邀请码已过期，请向督查科重新索取绑定链接" in refused.text
+    assert "这个邀请码已过期，请向督查科重新索取绑定码" in refused.text
     assert world.bindings.person_for(STRANGER) is None
 
 

@@ -61,7 +61,7 @@ async def test_who_then_remind_only_the_silent(steering: World) -> None:
     [reminded] = await world.says(WANGLI, "/remind gxk")
     assert reminded.text.splitlines() == [
         "📨 已催报 1 人：张建华。",
-        "⚠️ 联系不上（没有绑定 Telegram，也没有邮箱）：林思远、郑晓燕，请电话联系。",
+        "⚠️ 联系不上（没有绑定任何渠道，也没有邮箱）：林思远、郑晓燕，请电话联系。",
     ]
     # The nudge is the reminder of the silent tasks, one message each, answerable by reply.
     silent = int(who.text.split("高新科（科技局高新技术科）（")[1].split(" 项")[0])

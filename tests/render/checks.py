@@ -7,13 +7,31 @@ from html.parser import HTMLParser
 from tests.fakes.telegram_api import TEXT_LIMIT, parse_html, utf16_len
 
 from superbot.channels.dingtalk import DingtalkChannel
+from superbot.channels.dingtalk_app import DingtalkAppChannel
 from superbot.channels.feishu import FeishuChannel
+from superbot.channels.feishu_app import FeishuAppChannel
 from superbot.channels.wecom import WecomChannel
-from superbot.render.messages import ROBOTS
+from superbot.channels.wecom_app import WecomAppChannel
+from superbot.render.messages import APPS, ROBOTS
 from superbot.render.telegram import visible_length
 from superbot.service.ports import Message, Part
 
-LIMITS = {c.name: c.max_body_bytes for c in (WecomChannel, DingtalkChannel, FeishuChannel)}
+# What each robot, and each app's markdown, takes (the renderers of the tests are given these).
+LIMITS = {
+    c.name: c.max_body_bytes
+    for c in (
+        WecomChannel,
+        DingtalkChannel,
+        FeishuChannel,
+        WecomAppChannel,
+        DingtalkAppChannel,
+        FeishuAppChannel,
+    )
+}
+APP_LIMITS = {
+    c.name: (c.max_body_bytes, c.max_text_bytes)
+    for c in (WecomAppChannel, DingtalkAppChannel, FeishuAppChannel)
+}
 
 
 class _Html(HTMLParser):
@@ -84,8 +102,31 @@ def check_telegram(message: Message) -> str:
     return parsed.text
 
 
+def check_app(message: Message, channel: str) -> None:
+    """A chat app's message: a card (a title, plain text and answer buttons), markdown (a
+    title) or plain text, each within what the app takes."""
+    markdown, text = APP_LIMITS[channel]
+    assert message.html is None
+    assert message.body.strip()
+    assert "\n" not in message.subject
+    if message.buttons:
+        assert message.subject
+        assert len([b for row in message.buttons for b in row]) <= 6  # 企业微信's most
+        for row in message.buttons:
+            for button in row:
+                assert button.label
+                assert 1 <= len(button.data.encode()) <= 64
+    elif message.subject:
+        assert len(message.body.encode()) <= markdown
+    else:
+        assert len(message.body.encode()) <= text
+
+
 def check(part: Part, channel: str) -> None:
     message = part.message
+    if channel in APPS:
+        check_app(message, channel)
+        return
     assert message.subject
     assert "\n" not in message.subject
     if channel == "telegram":

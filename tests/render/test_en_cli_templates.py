@@ -345,20 +345,32 @@ def test_refusals_in_english(en_cli: Cli, args: list[str], message: str) -> None
 
 def test_the_run_messages_in_english(config: Config, tmp_path: Path) -> None:
     runtime = Runtime(config)
-    webhook = SimpleNamespace(url="https://bot.example.org/tg", listen="127.0.0.1:8080")
+    webhook = SimpleNamespace(url="https://bot.example.org/tg")
     rendered = {
         "started": runtime.render("cli/run_started.txt", config=config, reach=Reach(), channels=[]),
         "started_tg": runtime.render(
             "cli/run_started.txt", config=config, reach=Reach(telegram=True), channels=[]
         ),
         "no_bot": runtime.render(
-            "cli/run_bot.txt", bot=False, webhook=None, generated_secret=False
+            "cli/run_bot.txt",
+            bot=False,
+            webhook=None,
+            listen="127.0.0.1:8080",
+            generated_secret=False,
         ),
         "polling": runtime.render(
-            "cli/run_bot.txt", bot=True, webhook=None, generated_secret=False
+            "cli/run_bot.txt",
+            bot=True,
+            webhook=None,
+            listen="127.0.0.1:8080",
+            generated_secret=False,
         ),
         "webhook": runtime.render(
-            "cli/run_bot.txt", bot=True, webhook=webhook, generated_secret=True
+            "cli/run_bot.txt",
+            bot=True,
+            webhook=webhook,
+            listen="127.0.0.1:8080",
+            generated_secret=True,
         ),
         "no_plan": runtime.render("cli/run_no_plan.txt", path="tasks.yaml"),
         "stopped": runtime.render("cli/run_stopped.txt"),
@@ -370,7 +382,8 @@ def test_the_run_messages_in_english(config: Config, tmp_path: Path) -> None:
     assert rendered["no_bot"] == "Telegram bot not started: TELEGRAM_BOT_TOKEN is not set."
     assert rendered["polling"] == "Telegram bot: receiving messages by long polling."
     assert rendered["webhook"].startswith(
-        "Telegram bot: webhook https://bot.example.org/tg (listening locally on 127.0.0.1:8080)."
+        "Telegram bot: webhook https://bot.example.org/tg"
+        " (listening locally on 127.0.0.1:8080/telegram)."
     )
     assert "\n" not in rendered["webhook"]
     assert rendered["no_plan"].startswith("Cannot start: tasks.yaml has errors")

@@ -1,19 +1,25 @@
 """The Telegram bot: one Application with every handler, run inside our own event loop.
 
-Updates arrive by long polling (the default) or by webhook behind HTTPS; both go through the
-same handlers. A handler parses the update, calls one use case and answers through a template
-(:mod:`superbot.bot.answers`); refusals and failures go to the one error handler.
+Updates arrive by long polling (the default) or by webhook behind HTTPS, at ``/telegram`` on
+superbot's HTTP server; both go through the same handlers. A handler parses the update,
+calls one use case and answers through a template (:mod:`superbot.bot.answers`); refusals
+and failures go to the one error handler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -33,10 +39,12 @@ from superbot.bot.errors import on_error
 from superbot.bot.menu import show_commands
 from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
+from superbot.server.inbound import WEBHOOK_BYTES, Refused, body
 from superbot.service.conversation import Conversation
 from superbot.service.supervision import Supervision
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+PATH = "/telegram"  # where the HTTP server takes the webhook
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -65,23 +73,16 @@ Bot = Application[Any, Any, Any, Any, Any, Any]
 @dataclass(frozen=True)
 class Webhook:
     """``superbot run --webhook URL``: Telegram POSTs updates to ``url``, which a proxy hands
-    to ``listen`` (host:port); ``secret`` is checked on every request."""
+    to the HTTP server's ``/telegram``; ``secret`` is checked on every request."""
 
     url: str
     secret: str
-    listen: str = "127.0.0.1:8080"
 
     @property
-    def host(self) -> str:
-        return self.listen.rpartition(":")[0].strip("[]") or "127.0.0.1"
-
-    @property
-    def port(self) -> int:
-        return int(self.listen.rpartition(":")[2])
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.url).path.strip("/")
+    def paths(self) -> list[str]:
+        """``/telegram``, and the URL's own path for a proxy that passes it unchanged."""
+        own = "/" + urlsplit(self.url).path.strip("/")
+        return list(dict.fromkeys([PATH, own]))
 
 
 def build_application(
@@ -150,19 +151,37 @@ async def serve(
         assert updater is not None
         if webhook is None:
             await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
-        else:
-            await updater.start_webhook(
-                listen=webhook.host,
-                port=webhook.port,
-                url_path=webhook.path,
-                webhook_url=webhook.url,
-                secret_token=webhook.secret,
-                allowed_updates=ALLOWED_UPDATES,
+        else:  # updates arrive through the HTTP server (webhook_routes)
+            await application.bot.set_webhook(
+                webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
             )
         if ready is not None:
             ready.set()
         try:
             await stop.wait()
         finally:
-            await updater.stop()
+            if updater.running:
+                await updater.stop()
             await application.stop()
+
+
+def webhook_routes(application: Bot, webhook: Webhook) -> list[Route]:
+    """The webhook on the HTTP server: a request without the secret token is refused before
+    its body is read; an update is handed to the bot's queue as polling would."""
+
+    async def receive(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not hmac.compare_digest(given.encode(), webhook.secret.encode()):
+            return Refused(403, "wrong secret token").response()
+        try:
+            data = json.loads(await body(request, WEBHOOK_BYTES))
+        except Refused as refused:
+            return refused.response()
+        except ValueError:
+            return Refused(400, "not JSON").response()
+        if not isinstance(data, dict):
+            return Refused(400, "not an update").response()
+        await application.update_queue.put(Update.de_json(data, application.bot))
+        return Response(status_code=200)
+
+    return [Route(path, receive, methods=["POST"]) for path in webhook.paths]

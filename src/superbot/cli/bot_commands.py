@@ -1,4 +1,5 @@
-"""invite: a one-time code that binds a person's Telegram account to the bot."""
+"""invite: a one-time code that binds a person's account — Telegram, 钉钉, 企业微信, 飞书 or
+an email address — to superbot."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def invite(runtime: Runtime, person: str, days: int) -> int:
             username=username,
             token=runtime.config.telegram_token is not None,
             problem=problem,
+            apps=sorted(runtime.config.apps),
             mailbox=runtime.mailbox
             if runtime.config.imap_url or runtime.config.inbound_smtp
             else None,

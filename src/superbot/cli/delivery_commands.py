@@ -187,7 +187,7 @@ def bulletin(
     "webhook_url",
     default=None,
     metavar="URL",
-    help="用 webhook 接收 Telegram 消息（HTTPS 地址，由反向代理转到 SUPERBOT_WEBHOOK_LISTEN）；"
+    help="用 webhook 接收 Telegram 消息（HTTPS 地址，由反向代理转到 SUPERBOT_HTTP 的 /telegram）；"
     "默认长轮询",
 )
 @click.pass_obj
@@ -231,7 +231,16 @@ async def _run(
     webhook = None
     if application is not None and webhook_url:
         secret = runtime.config.webhook_secret or secrets.token_urlsafe(32)
-        webhook = Webhook(webhook_url, secret, runtime.config.webhook_listen)
+        webhook = Webhook(webhook_url, secret)
+    apps = runtime.chat_apps(supervision, dispatcher.dispatch)
+    inbound = runtime.inbound(apps, application, webhook)
+    if inbound.server is not None:
+        try:
+            await inbound.server.start()  # listening before run says it is
+        except OSError:
+            runtime.echo(runtime.text("cli.http_failed", address=inbound.server.address), err=True)
+            await runtime.aclose()
+            return 1
     intake = runtime.mail_intake(dispatcher.dispatch)
     inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
     if listener is not None:
@@ -249,12 +258,25 @@ async def _run(
             "cli/run_bot.txt",
             bot=application is not None,
             webhook=webhook,
+            listen=runtime.config.http_address,
             generated_secret=webhook is not None and not runtime.config.webhook_secret,
+        )
+    )
+    runtime.echo(
+        runtime.render(
+            "cli/run_http.txt",
+            config=runtime.config,
+            server=inbound.server,
+            apps=sorted(apps),
         )
     )
     tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
     if application is not None:
         tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
+    if inbound.server is not None:
+        tasks.append(asyncio.create_task(inbound.server.run(stop), name="http"))
+    for number, stream in enumerate(inbound.streams):
+        tasks.append(asyncio.create_task(stream.run(stop), name=f"stream {number}"))
     if inbox is not None:
         tasks.append(asyncio.create_task(inbox.run(stop), name="imap"))
     if listener is not None:
@@ -264,6 +286,8 @@ async def _run(
         stop.set()  # one part ended (stopped, or failed): stop the other too
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     finally:
+        for app in apps.values():
+            await app.drain()  # answers and card updates under way
         await runtime.aclose()
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     for failure in failures:

@@ -6,26 +6,41 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TextIO
+from typing import Protocol, TextIO
 
 import click
 import jinja2
 import telegram
+from starlette.routing import BaseRoute
 
 from superbot.bot.app import Bot as BotApplication
-from superbot.bot.app import build_application
+from superbot.bot.app import Webhook, build_application, webhook_routes
 from superbot.bot.sent import remember_task_messages
+from superbot.channels.app import AppChannel
 from superbot.channels.dingtalk import DingtalkChannel
+from superbot.channels.dingtalk_app import DingtalkAppChannel
 from superbot.channels.email import EmailChannel, SmtpSettings
 from superbot.channels.feishu import FeishuChannel
+from superbot.channels.feishu_app import FeishuAppChannel
 from superbot.channels.file import FileChannel
 from superbot.channels.imap import ImapInbox, ImapSettings
 from superbot.channels.mail_reader import read_mail
 from superbot.channels.smtp_inbound import InboundSmtp
 from superbot.channels.telegram import TelegramChannel, telegram_bot
 from superbot.channels.wecom import WecomChannel
+from superbot.channels.wecom_app import WecomAppChannel
+from superbot.channels.wecom_crypto import WecomCrypto
+from superbot.chat.answers import ChatAnswers
+from superbot.chat.app import ChatApp
+from superbot.chat.dingtalk import routes as dingtalk_routes
+from superbot.chat.dingtalk_stream import DingtalkStream
+from superbot.chat.feishu import FeishuEvents
+from superbot.chat.feishu import routes as feishu_routes
+from superbot.chat.feishu_ws import FeishuConnection
+from superbot.chat.wecom import routes as wecom_routes
 from superbot.config import Config
 from superbot.domain.text import Text
 from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
@@ -33,6 +48,7 @@ from superbot.render.form import FormWorkbooks, form_states
 from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
+from superbot.server import HttpServer
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
 from superbot.service.dossier import Dossiers
@@ -51,6 +67,18 @@ from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
 
 MailIntake = Callable[..., Awaitable[Handled]]
+
+
+class Stream(Protocol):
+    """A connection superbot opens to a platform to receive its events."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@dataclass(frozen=True)
+class Inbound:
+    server: HttpServer | None
+    streams: list[Stream]
 
 
 class Runtime:
@@ -133,11 +161,14 @@ class Runtime:
             telegram=self.config.telegram_token is not None,
             email=self.config.smtp_url is not None,
             environ=dict(self.config.environ or {}),
+            apps=frozenset(self.config.apps),
         )
 
     @cached_property
     def renderer(self) -> MessageRenderer:
-        limits = {c.name: c.max_body_bytes for c in (WecomChannel, DingtalkChannel, FeishuChannel)}
+        robots = (WecomChannel, DingtalkChannel, FeishuChannel)
+        apps = (WecomAppChannel, DingtalkAppChannel, FeishuAppChannel)
+        limits = {c.name: c.max_body_bytes for c in (*robots, *apps)}
         return MessageRenderer(self.templates, limits)
 
     @cached_property
@@ -173,7 +204,29 @@ class Runtime:
         if self.config.smtp_url is not None:
             sender = self.config.smtp_from or "superbot <superbot@localhost>"
             channels["email"] = EmailChannel(SmtpSettings.from_url(self.config.smtp_url), sender)
+        for app in self.app_channels.values():
+            channels[app.name] = app
         return channels
+
+    @cached_property
+    def app_channels(self) -> dict[str, AppChannel]:
+        """The chat apps configured, by the channel people are bound on."""
+        config = self.config
+        found: dict[str, AppChannel] = {}
+        if config.dingtalk is not None:
+            ding = config.dingtalk
+            found["dingtalk"] = DingtalkAppChannel(
+                ding.client_id, ding.client_secret, ding.robot_code or ding.client_id, ding.api_url
+            )
+        if config.wecom is not None:
+            wecom = config.wecom
+            found["wecom"] = WecomAppChannel(
+                wecom.corp_id, wecom.agent_id, wecom.secret, wecom.api_url
+            )
+        if config.feishu is not None:
+            feishu = config.feishu
+            found["feishu"] = FeishuAppChannel(feishu.app_id, feishu.app_secret, feishu.api_url)
+        return found
 
     @cached_property
     def review(self) -> Review:
@@ -313,6 +366,72 @@ class Runtime:
             clock=self.now,
             dispatch=dispatch,
         )
+
+    # -- the chat apps and the HTTP server ----------------------------------------------------
+
+    def chat_apps(
+        self, supervision: Supervision, dispatch: Callable[[], Awaitable[object]]
+    ) -> dict[str, ChatApp]:
+        answers = ChatAnswers(self.templates)
+        return {
+            platform: ChatApp(
+                platform,
+                channel,
+                conversation=self.conversation,
+                supervision=supervision,
+                answers=answers,
+                renderer=self.renderer,
+                outbox=self.outbox,
+                clock=self.now,
+                dispatch=dispatch,
+            )
+            for platform, channel in self.app_channels.items()
+        }
+
+    def inbound(
+        self,
+        apps: dict[str, ChatApp],
+        bot: BotApplication | None = None,
+        webhook: Webhook | None = None,
+    ) -> Inbound:
+        """What takes requests from outside: the HTTP server's routes (when something needs
+        them, or SUPERBOT_HTTP asks for the server) and the connections superbot opens."""
+        config = self.config
+        routes: list[BaseRoute] = []
+        streams: list[Stream] = []
+        needed = config.http is not None
+        if bot is not None and webhook is not None:
+            routes += webhook_routes(bot, webhook)
+            needed = True
+        if "wecom" in apps and config.wecom is not None:
+            wecom = config.wecom
+            if wecom.token and wecom.aes_key:
+                crypto = WecomCrypto(wecom.token, wecom.aes_key, wecom.corp_id)
+                routes += wecom_routes(apps["wecom"], crypto, self.now)
+                needed = True
+        if "dingtalk" in apps and config.dingtalk is not None:
+            ding = config.dingtalk
+            routes += dingtalk_routes(apps["dingtalk"], ding.client_secret, self.now)
+            needed = needed or not ding.stream
+            if ding.stream:
+                streams.append(
+                    DingtalkStream(
+                        ding.api_url, ding.client_id, ding.client_secret, apps["dingtalk"].handle
+                    )
+                )
+        if "feishu" in apps and config.feishu is not None:
+            feishu = config.feishu
+            events = FeishuEvents(feishu.verification_token, feishu.encrypt_key)
+            routes += feishu_routes(apps["feishu"], events, self.now)
+            needed = needed or not feishu.long_connection
+            if feishu.long_connection:
+                streams.append(
+                    FeishuConnection(
+                        feishu.api_url, feishu.app_id, feishu.app_secret, apps["feishu"].handle
+                    )
+                )
+        server = HttpServer(config.http_address, routes) if needed else None
+        return Inbound(server, streams)
 
     async def aclose(self) -> None:
         if "channels" in self.__dict__:

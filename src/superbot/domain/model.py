@@ -43,6 +43,14 @@ class Account:
         return cls(channel, text.lower() if channel == "email" else text)
 
 
+# The chat apps a person may be bound on in tasks.yaml besides Telegram and email, by the
+# user id each platform gives them: 钉钉 userId, 企业微信 UserID, 飞书 user_id or open_id.
+APP_CHANNELS = ("dingtalk", "wecom", "feishu")
+# Where a person's own messages go when the plan says nothing: the first of these they are
+# bound on and superbot is configured for (tasks.yaml ``plan.channels``, ``channels`` on a person).
+PERSONAL_CHANNELS = (*APP_CHANNELS, "telegram", "email")
+
+
 @dataclass(frozen=True)
 class Person:
     id: str
@@ -51,6 +59,8 @@ class Person:
     position: str | None = None
     email: str | None = None
     telegram: int | None = None  # bound in tasks.yaml; invites bind in the database
+    apps: tuple[tuple[str, str], ...] = ()  # (dingtalk, its user id), …
+    channels: tuple[str, ...] = ()  # this person's order of channels, when not the plan's
 
     @property
     def accounts(self) -> tuple[Account, ...]:
@@ -60,6 +70,7 @@ class Person:
             found.append(Account.of("telegram", self.telegram))
         if self.email:
             found.append(Account.of("email", self.email))
+        found.extend(Account.of(channel, ident) for channel, ident in self.apps)
         return tuple(found)
 
 
@@ -233,6 +244,7 @@ class PlanSettings:
     coordinators: tuple[str, ...] = ()
     broadcast: Broadcast = field(default_factory=Broadcast)
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
+    channels: tuple[str, ...] = PERSONAL_CHANNELS  # personal messages: the first that reaches
     escalation: tuple[EscalationRule, ...] = ()  # the ladder, lowest rung first
 
 

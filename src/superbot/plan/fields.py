@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from superbot.domain.model import DocumentKind, Role
+from superbot.domain.model import PERSONAL_CHANNELS, DocumentKind, Role
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.plan.problems import Problem, Severity
@@ -39,6 +39,8 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 ID_MAX_LENGTH = 64  # the store's id columns
 ENV_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 EMAIL_PATTERN = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+\Z")
+# The platforms' user ids: letters, digits and a few signs, no spaces (the store keeps 255).
+APP_USER_PATTERN = re.compile(r"[A-Za-z0-9_@.$:-]{1,255}\Z")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 # Telegram: user and chat ids "have at most 52 significant bits" (Bot API, User.id).
 TELEGRAM_ID_LIMIT = 2**52
@@ -350,6 +352,39 @@ class Fields:
             self.error(position(value), "plan.telegram_id_range", field="telegram", value=shown)
             return None
         return number
+
+    def app_user(self, entries: Entries, channel: str) -> str | None:
+        """A 钉钉/企业微信/飞书 user id as the platform's admin console shows it; a number is
+        kept as written (钉钉 ids may start with 0)."""
+        value = entries.get(channel)
+        if value is None:
+            return None
+        written = self.document.snippet(value, limit=300).strip()
+        if kind_of(value) not in _ID_LIKE or not APP_USER_PATTERN.match(written):
+            self.error(position(value), "plan.bad_app_user", field=channel, value=written)
+            return None
+        return written
+
+    def channel_order(self, entries: Entries, where: str) -> tuple[str, ...]:
+        """``channels: [dingtalk, email]``: where a person's own messages go, first that
+        reaches them."""
+        found: list[str] = []
+        for item in self.items(entries, "channels", where):
+            written = self.document.snippet(item)
+            if kind_of(item) != "string" or written not in PERSONAL_CHANNELS:
+                self.error(
+                    position(item),
+                    "plan.bad_choice",
+                    field=where,
+                    value=written,
+                    choices=PERSONAL_CHANNELS,
+                    suggestion=closest(written.lower(), PERSONAL_CHANNELS),
+                )
+            elif written in found:
+                self.error(position(item), "plan.duplicate_in_list", value=written, field=where)
+            else:
+                found.append(written)
+        return tuple(found)
 
     def telegram_chat(self, node: Node) -> int | None:
         number = integer_value(node) if kind_of(node) == "integer" else None

@@ -12,6 +12,7 @@ from yaml.nodes import Node, ScalarNode
 from superbot.domain.calendar import CalendarSpec, Holidays
 from superbot.domain.crontab import Crontab, CrontabError
 from superbot.domain.model import (
+    APP_CHANNELS,
     DEFAULT_SCHEDULES,
     Broadcast,
     BulletinSettings,
@@ -55,9 +56,10 @@ PLAN_FIELDS = (
     "extra_holidays",
     "extra_workdays",
     "locale",
+    "channels",
 )
 DEPARTMENT_FIELDS = ("id", "name", "people", "liaison", "leader")
-PERSON_FIELDS = ("id", "name", "position", "email", "telegram")
+PERSON_FIELDS = ("id", "name", "position", "email", "telegram", *APP_CHANNELS, "channels")
 BROADCAST_FIELDS = ("telegram_chats", "emails", "webhooks")
 WEBHOOK_FIELDS = ("kind", "url_env", "secret_env")
 CAMPAIGN_FIELDS = ("id", "name", "description", "tasks")
@@ -170,6 +172,7 @@ class PlanReader(Fields):
             calendar=calendar,
             rules=self.read_rules(root),
             schedules=self.read_schedules(root),
+            channels=self.channel_order(node, "plan.channels") or PlanSettings.channels,
         )
 
     def read_rules(self, root: Entries) -> Rules:
@@ -273,11 +276,19 @@ class PlanReader(Fields):
             accounts, "account", str(telegram), node.pairs["telegram"][1]
         ):
             telegram = None  # one Telegram account speaks for one person
+        apps = []
+        for channel in APP_CHANNELS:
+            app_user = self.app_user(node, channel)
+            if app_user is not None and self.unique(
+                accounts, "app_account", f"{channel}:{app_user}", node.pairs[channel][1]
+            ):
+                apps.append((channel, app_user))
+        channels = self.channel_order(node, "people[].channels")
         if ident is None or not self.unique(seen, "person", ident, node.pairs["id"][1]):
             return None
         if name is None:
             return None
-        return Person(ident, name, department, job, email, telegram)
+        return Person(ident, name, department, job, email, telegram, tuple(apps), channels)
 
     def read_coordinators(self, root: Entries) -> tuple[str, ...]:
         coordinators: list[str] = []

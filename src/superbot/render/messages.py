@@ -21,6 +21,11 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
+``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
+               card per task with the answer buttons (the same card shows a new light)
+
+The chat apps (钉钉, 企业微信, 飞书) get their robot's markdown for everything else. A message
+for them is a card when it has buttons, markdown when it has a subject, else plain text.
 
 The file channel gets what email gets: text, HTML and attachments, as files.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from superbot.domain.ranking import POINTS
@@ -44,11 +50,14 @@ from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
 from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
 from superbot.service.review import Decided, Waiting
+from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, ReminderView
 
 TELEGRAM, EMAIL, FILE = "telegram", "email", "file"
 ROBOTS = ("wecom", "dingtalk", "feishu")
-CHANNELS = (TELEGRAM, EMAIL, FILE, *ROBOTS)
+# The chat apps, by outbox channel: what they send besides cards is their robot's markdown.
+APPS = {"wecom_app": "wecom", "dingtalk_app": "dingtalk", "feishu_app": "feishu"}
+CHANNELS = (TELEGRAM, EMAIL, FILE, *ROBOTS, *APPS)
 
 HTML_MIME = "text/html"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,6 +91,13 @@ class MessageRenderer:
                 message = Message(subject, body, buttons=self._answer_buttons(task_id))
                 parts.append(Part(f"task:{task_id}", message, task_id=task_id))
             return parts
+        if channel in APPS:
+            head = self._render("reminder/chat_head.txt", view=view)
+            parts = [Part("head", Message("", head))]
+            for s in view.tasks:
+                card = self.task_card(s, view.as_of)
+                parts.append(Part(f"task:{s.task.id}", card, task_id=s.task.id))
+            return parts
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "reminder/robot.md", view=view))]
         message = self._email(subject, "reminder", self._forms(view), view=view)
@@ -108,7 +124,7 @@ class MessageRenderer:
                 HTML_MIME,
             )
             return [Part("", Message(subject, summary, attachments=(document,)))]
-        if channel in ROBOTS:
+        if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
         # The 公文 a 督查科 files, beside the workbook it sorts and filters: as issued.
         kept = documents or {}
@@ -127,7 +143,7 @@ class MessageRenderer:
         subject = self._line("digest/subject.txt", view=view)
         if channel == TELEGRAM:
             return _telegram_pieces(subject, self._render("digest/telegram.html", view=view))
-        if channel in ROBOTS:
+        if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "digest/robot.md", view=view))]
         return [Part("", self._email(subject, "digest", view=view))]
 
@@ -137,9 +153,19 @@ class MessageRenderer:
         if channel == TELEGRAM:
             body = self._render("plan_notice/telegram.html", notice=notice)
             return _telegram_pieces(subject, body)
-        if channel in ROBOTS:
+        if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def task_card(self, status: TaskStatus, as_of: date) -> Message:
+        """A task on a chat app: its light and progress, with the answer buttons. Sent with
+        the reminder; sent again in place of it after a button, with the new light."""
+        lines = self._render("reminder/card.txt", s=status, as_of=as_of).split("\n")
+        return Message(
+            lines[0].strip(),
+            "\n".join(lines[1:]).strip("\n"),
+            buttons=self._answer_buttons(status.task.id),
+        )
 
     def escalation(
         self, view: EscalationView, channel: str, documents: Mapping[str, bytes]
@@ -162,6 +188,9 @@ class MessageRenderer:
         subject = self._line("review/request_subject.txt", view=view)
         if channel == TELEGRAM:
             body = self._telegram_one("review/request.html", view=view)
+            return [Part("", Message(subject, body, buttons=self._decision_buttons(view)))]
+        if channel in APPS:  # a card with 同意 / 退回, as on Telegram
+            body = self._render("review/request.txt", view=view)
             return [Part("", Message(subject, body, buttons=self._decision_buttons(view)))]
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "review/request.md", view=view))]
@@ -273,12 +302,14 @@ class MessageRenderer:
         return body if visible_length(body) <= TEXT_LIMIT else split_lines(body)[0]
 
     def _robot(self, channel: str, subject: str, name: str, **context: Any) -> Message:
-        limit = self._robot_limits[channel]
+        robot = APPS.get(channel, channel)
+        # An app without a limit of its own is held to its group robot's.
+        limit = self._robot_limits.get(channel) or self._robot_limits[robot]
 
         def render(cap: int) -> str:
-            body = self._render(name, robot=channel, limit=cap, **context)
+            body = self._render(name, robot=robot, limit=cap, **context)
             # DingTalk joins lines that end without a markdown hard break.
-            return _hard_breaks(body) if channel == "dingtalk" else body
+            return _hard_breaks(body) if robot == "dingtalk" else body
 
         body = self._fit(render, lambda text: len(text.encode()) <= limit)
         return Message(subject, _cut_bytes(body, limit))

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from superbot.domain.lights import Light
+from superbot.domain.mail import TaskName, lines_by_task
 from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
 from superbot.domain.progress import Reading, read_extension, read_new_date, read_progress
@@ -45,6 +46,7 @@ from superbot.service.outcomes import (
     NotePrompt,
     Outcome,
     ProgressPrompt,
+    Refused,
     TaskChoice,
     TaskList,
     Unclear,
@@ -279,6 +281,70 @@ class Conversation:
             return self._reply(plan, who, sender, task, text, source_ref, edited=False, now=now)
         self.memory.clear_step(sender)
         return self._note(plan, who, task, text, step.report_id, source_ref, now)
+
+    def said(
+        self,
+        sender: Account,
+        message_ref: str,
+        text: str,
+        now: datetime,
+        plan: ActivePlan | None = None,
+    ) -> tuple[Outcome | Waiting | Decided | Refused, ...]:
+        """A text on a chat app (钉钉, 企业微信, 飞书), where a message cannot answer another:
+        each line that begins with a task's id or title reports on that task (``zcq8-1 60%
+        设备已招标``); a text naming none is about the task of the step the person is in (a
+        card's button just pressed: the text is its note, or new progress), else about their
+        one open task; else they are asked to name it. A step that waits for one answer
+        (/report's, a 退回's reason) takes the text as that. ``plan``: the caller's, if loaded."""
+        plan = plan or load_plan(self.store)
+        who = _identified(plan, sender)
+        source_ref = f"{sender.channel}:{message_ref}"
+        step = self.memory.step(sender, now)
+        if step is not None and step.step != NOTE_STEP:
+            # /report's next answer, or the reason of a 退回: what was asked for, whatever
+            # the text names.
+            outcome = self.text(sender, message_ref, text, reply_to=None, edited=False, now=now)
+            return (outcome,) if outcome is not None else ()
+        names = [TaskName(t.id, t.title) for t in plan.tasks]
+        named = [line for line in lines_by_task(text, names) if line.task_id is not None]
+        if not named and step is not None:
+            if step.step == NOTE_STEP and step.task_id and read_progress(text).has_progress:
+                task = self._active_task(plan, step.task_id)
+                return (
+                    self._reply(plan, who, sender, task, text, source_ref, edited=False, now=now),
+                )
+            outcome = self.text(sender, message_ref, text, reply_to=None, edited=False, now=now)
+            return (outcome,) if outcome is not None else ()
+        if not named:
+            # "Their one open task": the one they lead, or else the one they support.
+            listing = self._task_list(plan, who, now)
+            choices = listing.led or listing.supported
+            if len(choices) != 1:
+                return (Hint(who, "name_task"),)
+            named = lines_by_task(text, names, only=choices[0].task.id)
+        outcomes: list[Outcome | Waiting | Decided | Refused] = []
+        for line in named:
+            found = plan.task(line.task_id or "")
+            if found is None:
+                continue
+            ref = source_ref if len(named) == 1 else f"{source_ref}:{found.id}"
+            try:
+                outcomes.append(
+                    self._reply(
+                        plan,
+                        who,
+                        sender,
+                        found,
+                        line.text,
+                        ref,
+                        edited=False,
+                        now=now,
+                        follow_up=len(named) == 1,
+                    )
+                )
+            except ServiceError as error:  # one task refused; the others are still recorded
+                outcomes.append(Refused(found, error.text))
+        return tuple(outcomes)
 
     def reply(
         self,

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, partial
 
 from superbot.domain.crontab import Crontab, Schedule
-from superbot.domain.model import Person, ScheduleKind, Webhook
+from superbot.domain.model import PERSONAL_CHANNELS, Account, Person, ScheduleKind, Webhook
 from superbot.domain.periods import (
     Period,
     month_of,
@@ -60,28 +60,44 @@ def round_for(kind: ScheduleKind, as_of: date) -> Round:
     return Round(kind, period, as_of)
 
 
+def app_channel(platform: str) -> str:
+    """The outbox channel of a chat app (``dingtalk_app``): ``dingtalk`` is its group robot."""
+    return f"{platform}_app"
+
+
 @dataclass(frozen=True)
 class Reach:
-    """Which channels this installation can use. With none of Telegram and SMTP configured,
-    everything goes to the file channel so nothing is lost."""
+    """Which channels this installation can use. With none of Telegram, SMTP and the chat
+    apps configured, everything goes to the file channel so nothing is lost."""
 
     telegram: bool = False
     email: bool = False
     environ: Mapping[str, str] = field(default_factory=dict)
+    apps: frozenset[str] = frozenset()  # the chat apps configured: dingtalk, wecom, feishu
 
     @property
     def file_only(self) -> bool:
-        return not self.telegram and not self.email
+        return not self.telegram and not self.email and not self.apps
 
-    def person(self, person: Person, telegram_id: str | None) -> list[tuple[str, str]]:
-        routes = []
-        if self.telegram and telegram_id is not None:
-            routes.append(("telegram", telegram_id))
-        if self.email and person.email:
-            routes.append(("email", person.email))
+    def person(
+        self, person: Person, accounts: Sequence[Account], order: Sequence[str]
+    ) -> list[tuple[str, str]]:
+        """The one route of a person's own message: the first channel of the person's order,
+        then of the plan's, that superbot is configured for and the person is bound on."""
         if self.file_only:
-            routes.append(("file", person.id))
-        return routes
+            return [("file", person.id)]
+        bound: dict[str, str] = {}
+        for account in accounts:
+            bound.setdefault(account.channel, account.id)
+        if person.email:
+            bound["email"] = person.email
+        usable = {"telegram": self.telegram, "email": self.email}
+        # Channels the orders leave out come last: a person bound only there is still reached.
+        for channel in dict.fromkeys((*person.channels, *order, *PERSONAL_CHANNELS)):
+            if channel in bound and usable.get(channel, channel in self.apps):
+                name = channel if channel in usable else app_channel(channel)
+                return [(name, bound[channel])]
+        return []
 
     def group(self, chat_id: int) -> tuple[str, str] | None:
         if self.telegram:
@@ -333,7 +349,7 @@ class Delivery:
         person: Person,
         render: Callable[[str], Sequence[Part]],
     ) -> Iterable[NewItem]:
-        routes = self.reach.person(person, plan.account(person.id, "telegram"))
+        routes = self.reach.person(person, plan.accounts.get(person.id, ()), plan.settings.channels)
         if not routes:
             yield NewItem(
                 dedupe_key(kind, period, UNREACHABLE, person.id),
@@ -343,7 +359,7 @@ class Delivery:
                 person.id,
                 Message(subject="", body=""),
                 person_id=person.id,
-                failed_reason="no channel reaches this person (no Telegram binding or email)",
+                failed_reason="not bound on any channel superbot is configured for",
             )
             return
         for channel, recipient in routes:

@@ -65,6 +65,7 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
             "cc": list(settings.bulletin.cc),
             "requirements": list(settings.bulletin.requirements),
         },
+        "channels": list(settings.channels),
         "escalation": [
             {
                 "light": rule.light,
@@ -109,6 +110,7 @@ def settings_from_json(data: dict[str, Any]) -> PlanSettings:
             tuple(bulletin.get("cc", ())),
             tuple(bulletin.get("requirements", ())),
         ),
+        channels=tuple(data.get("channels") or PlanSettings.channels),
         escalation=tuple(
             EscalationRule(
                 light=rule["light"],

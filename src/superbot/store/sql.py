@@ -131,8 +131,8 @@ class SqlStore(LoopStore, SqlRepository):
 
     @staticmethod
     def _plan_accounts(s: Session, people: tuple[Person, ...], now: datetime) -> None:
-        """tasks.yaml's accounts (``telegram:``, ``email:``) as the file says them now;
-        accounts bound with an invite stay."""
+        """tasks.yaml's accounts (``telegram:``, ``email:``, ``dingtalk:`` …) as the file says
+        them now; accounts bound with an invite stay."""
         wanted = {(a.channel, a.id, p.id) for p in people for a in p.accounts}
         rows = s.scalars(select(AccountRow).where(col(AccountRow.origin) == "plan")).all()
         have = {(r.channel, r.id, r.person_id): r for r in rows}
@@ -498,7 +498,16 @@ def _department(row: DepartmentRow) -> Department:
 
 
 def _person(row: PersonRow) -> Person:
-    return Person(row.id, row.name, row.department_id, row.title, row.email, row.plan_telegram)
+    return Person(
+        row.id,
+        row.name,
+        row.department_id,
+        row.title,
+        row.email,
+        row.plan_telegram,
+        tuple((str(channel), str(ident)) for channel, ident in row.plan_apps or ()),
+        tuple(row.channels or ()),
+    )
 
 
 def _campaign(row: CampaignRow) -> Campaign:
@@ -516,6 +525,8 @@ def _person_values(p: Person, coordinator: bool) -> dict[str, Any]:
         "title": p.position,
         "email": p.email,
         "plan_telegram": p.telegram,
+        "plan_apps": [list(pair) for pair in p.apps] or None,
+        "channels": list(p.channels) or None,
         "is_coordinator": coordinator,
     }
 

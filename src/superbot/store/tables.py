@@ -69,6 +69,10 @@ class PersonRow(SQLModel, table=True):
     title: str | None = None  # 职务
     email: str | None = None
     plan_telegram: int | None = _big()  # from tasks.yaml (its accounts are in ``account``)
+    # tasks.yaml's 钉钉/企业微信/飞书 ids ([[channel, id], …]) and the person's own order of
+    # channels, kept to tell a changed person from an unchanged one.
+    plan_apps: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
+    channels: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
     is_coordinator: bool = False
     position: int = 0
     archived_at: datetime | None = _time()
