@@ -30,7 +30,6 @@ from superbot.service.errors import ServiceError
 from superbot.service.issuing import issue_bulletin, issued_copy
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
-from superbot.store.db import LeaderLock
 
 KINDS = {
     "reminders": ScheduleKind.REMINDER,
@@ -214,7 +213,7 @@ async def _run(
         plan_file=plan_file,
         say=runtime.say,
         clock=runtime.now,
-        leader=LeaderLock(runtime.store.engine),
+        leader=runtime.leader,
     )
     runner.reload_plan()
     if runtime.store.active_plan() is None:

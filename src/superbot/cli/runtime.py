@@ -49,6 +49,7 @@ from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.server import HttpServer
+from superbot.server.health import health_routes
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
 from superbot.service.dossier import Dossiers
@@ -60,9 +61,10 @@ from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.accounts import SqlAccounts
 from superbot.store.conversations import SqlConversations
-from superbot.store.db import make_engine, migrate
+from superbot.store.db import LeaderLock, make_engine, migrate
 from superbot.store.evidence import FileEvidence
 from superbot.store.mail import SqlMail
+from superbot.store.metrics import SqlMetrics
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
 
@@ -97,6 +99,11 @@ class Runtime:
         engine = make_engine(self.config.database_url)
         migrate(engine)
         return SqlStore(engine)
+
+    @cached_property
+    def leader(self) -> LeaderLock:
+        """Who runs the schedules among instances on one PostgreSQL (SQLite: always this)."""
+        return LeaderLock(self.store.engine)
 
     @cached_property
     def env(self) -> jinja2.Environment:
@@ -430,6 +437,10 @@ class Runtime:
                         feishu.api_url, feishu.app_id, feishu.app_secret, apps["feishu"].handle
                     )
                 )
+        if needed:  # wherever the server runs, it says whether this instance is well
+            routes += health_routes(
+                SqlMetrics(self.store.engine), lambda: self.leader.held, self.now
+            )
         server = HttpServer(config.http_address, routes) if needed else None
         return Inbound(server, streams)
 

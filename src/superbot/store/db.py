@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,11 @@ class LeaderLock:
         self.engine = engine
         self._connection: Any = None
 
+    @property
+    def held(self) -> bool:
+        """Whether this instance leads, as of its last :meth:`acquire`."""
+        return self.engine.dialect.name != "postgresql" or self._connection is not None
+
     def acquire(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True
@@ -116,6 +121,8 @@ class LeaderLock:
                 self._connection.execute(text("SELECT 1"))
                 return True
             except Exception:  # the connection died, and the lock with it
+                with suppress(Exception):
+                    self._connection.close()
                 self._connection = None
         connection = self.engine.connect()
         held = connection.execute(
@@ -130,12 +137,13 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            try:
+            # A connection that died took the lock with it: nothing is left to release.
+            with suppress(Exception):
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
                 self._connection.commit()
-            finally:
+            with suppress(Exception):
                 self._connection.close()
-                self._connection = None
+            self._connection = None
 
 
 class SqlRepository:
