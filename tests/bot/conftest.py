@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,6 +106,8 @@ class World:
     runtime: FixedRuntime
     clock: Clock
     tasks_file: Path
+    runner: Runner | None = None
+    serving: asyncio.Task[None] | None = None  # the bot: done only when it stopped
 
     @property
     def store(self) -> SqlStore:
@@ -231,11 +234,16 @@ def make_runtime(
     clock: Clock,
     seeded: Path,
     locale: str | None = None,
+    database_url: str | None = None,
 ) -> FixedRuntime:
-    database = tmp_path / "bot.db"
-    shutil.copyfile(seeded, database)
+    """superbot for the bot's tests: on a copy of the seeded SQLite database, or on
+    ``database_url`` (which the test has synced)."""
+    if database_url is None:
+        database = tmp_path / "bot.db"
+        shutil.copyfile(seeded, database)
+        database_url = f"sqlite:///{database}"
     config = Config(
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         tasks_path=tasks_file,
         telegram_token=server.token,
         telegram_api_url=server.url,
@@ -290,6 +298,15 @@ async def world(
 ) -> AsyncIterator[World]:
     clock = Clock(NOW)
     runtime = make_runtime(tmp_path, server, tasks_file, clock, seeded, locale)
+    async with running_world(server, runtime, clock, tasks_file, mode) as world:
+        yield world
+
+
+@asynccontextmanager
+async def running_world(
+    server: FakeTelegram, runtime: FixedRuntime, clock: Clock, tasks_file: Path, mode: str
+) -> AsyncIterator[World]:
+    """The bot of ``runtime`` serving ``server`` (by polling or webhook) until the block ends."""
     dispatcher = runtime.dispatcher(sleep=no_sleep)
     runner = Runner(
         store=runtime.store,
@@ -324,7 +341,7 @@ async def world(
     )
     if serving.done():
         serving.result()
-    world = World(server, runtime, clock, tasks_file)
+    world = World(server, runtime, clock, tasks_file, runner, serving)
     try:
         yield world
     finally:

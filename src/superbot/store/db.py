@@ -13,9 +13,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
+from superbot.service.errors import Unavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a SQLite writer waits for another before the request is given up as Unavailable.
+BUSY_SECONDS = 30.0
 _MIGRATION_LOCK = 7_245_101  # pg_advisory_lock key: one instance migrates at a time
 
 
@@ -38,7 +43,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    busy = BUSY_SECONDS
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
@@ -47,7 +55,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -154,5 +162,28 @@ class SqlRepository:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except DBAPIError as error:
+            if unavailable(error):
+                raise Unavailable(str(error.orig).strip().splitlines()[0]) from error
+            raise
+
+
+# SQLite's words for "not now": another writer past busy_timeout, a read-only file or folder,
+# a disk that fails or fills up. Its other OperationalErrors (no such table…) are defects.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "readonly", "read-only", "disk", "unable to open", "full")
+
+
+def unavailable(error: DBAPIError) -> bool:
+    """Whether the database failed us for now (the request may be made again), rather than
+    refusing the request itself."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+        said = str(error.orig).lower()
+        return any(word in said for word in _SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL's OperationalError: the server or the connection to it
