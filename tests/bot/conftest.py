@@ -11,7 +11,7 @@ import asyncio
 import shutil
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -304,7 +304,12 @@ async def world(
 
 @asynccontextmanager
 async def running_world(
-    server: FakeTelegram, runtime: FixedRuntime, clock: Clock, tasks_file: Path, mode: str
+    server: FakeTelegram,
+    runtime: FixedRuntime,
+    clock: Clock,
+    tasks_file: Path,
+    mode: str,
+    another_poller: Callable[[str | None], None] | None = None,
 ) -> AsyncIterator[World]:
     """The bot of ``runtime`` serving ``server`` (by polling or webhook) until the block ends."""
     dispatcher = runtime.dispatcher(sleep=no_sleep)
@@ -335,7 +340,7 @@ async def running_world(
         http = HttpServer(f"127.0.0.1:{port}", webhook_routes(application, webhook))
         await http.start()
         asyncio.create_task(http.run(stop))  # noqa: RUF006 (stops with the bot)
-    serving = asyncio.create_task(serve(application, stop, webhook, ready))
+    serving = asyncio.create_task(serve(application, stop, webhook, ready, another_poller))
     await asyncio.wait(
         [serving, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
     )

@@ -271,7 +271,8 @@ async def _run(
     )
     tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
     if application is not None:
-        tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
+        bot = serve(application, stop, webhook, another_poller=runtime.another_poller)
+        tasks.append(asyncio.create_task(bot, name="bot"))
     if inbound.server is not None:
         tasks.append(asyncio.create_task(inbound.server.run(stop), name="http"))
     for number, stream in enumerate(inbound.streams):

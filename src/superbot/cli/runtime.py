@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -373,6 +374,19 @@ class Runtime:
             clock=self.now,
             dispatch=dispatch,
         )
+
+    def another_poller(self, bot: str | None) -> None:
+        """Another instance polls the same Telegram bot and this one stepped back: the log
+        and the coordinators say so, in their language (once a day)."""
+        text = Text.of("operations.another_poller", bot=bot)
+        logging.getLogger("superbot.bot").error("%s", self.say(text))
+        now = self.now()
+        try:
+            plan = self.store.active_plan()
+            day = now.astimezone(plan.zone).date() if plan is not None else now.date()
+            self.delivery.tell_coordinators(text, f"poller-{day.isoformat()}", now)
+        except Exception:  # the log line above is said whatever becomes of the notice
+            logging.getLogger("superbot.bot").exception("the coordinators could not be told")
 
     # -- the chat apps and the HTTP server ----------------------------------------------------
 

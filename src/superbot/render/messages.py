@@ -39,6 +39,7 @@ from datetime import date
 from typing import Any
 
 from superbot.domain.ranking import POINTS
+from superbot.domain.text import Text
 from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.form import form_filename, form_words, form_workbook
@@ -156,6 +157,16 @@ class MessageRenderer:
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def operations(self, text: Text, channel: str) -> list[Part]:
+        """Something about superbot itself, for the coordinators: one sentence."""
+        _check(channel)
+        subject = self._line("operations/subject.txt", text=text)
+        if channel == TELEGRAM:
+            return _telegram_pieces(subject, self._render("operations/telegram.html", text=text))
+        if channel in ROBOTS or channel in APPS:
+            return [Part("", self._robot(channel, subject, "operations/robot.md", text=text))]
+        return [Part("", self._email(subject, "operations", text=text))]
 
     def task_card(self, status: TaskStatus, as_of: date) -> Message:
         """A task on a chat app: its light and progress, with the answer buttons. Sent with

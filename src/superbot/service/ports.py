@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from superbot.domain.text import Text
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -133,6 +135,8 @@ class Renderer(Protocol):
     def digest(self, view: DigestView, channel: str) -> list[Part]: ...
 
     def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]: ...
+
+    def operations(self, text: Text, channel: str) -> list[Part]: ...
 
 
 @dataclass(frozen=True)
