@@ -287,6 +287,38 @@ def locale() -> str | None:
     return None
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module saying ``ON_POSTGRESQL_TOO = True`` runs its bot on both databases; the rest
+    on SQLite (the whole suite twice would not fit CI's time)."""
+    if "bot_database" in metafunc.fixturenames:
+        both = getattr(metafunc.module, "ON_POSTGRESQL_TOO", False)
+        names = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("bot_database", names, indirect=True)
+
+
+@pytest.fixture
+def bot_database(request: pytest.FixtureRequest) -> str | None:
+    """The database under the bot: None for a copy of the seeded SQLite one, or a fresh
+    PostgreSQL schema with the shipped plan synced."""
+    if request.param == "sqlite":
+        return None
+    url = str(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
+    migrate(engine)
+    loaded = read_plan_file(SHIPPED_TASKS)
+    assert loaded.plan is not None
+    sync(
+        SqlStore(engine),
+        loaded.plan,
+        now=NOW,
+        source="tasks.yaml",
+        sha256=loaded.sha256,
+        dry_run=False,
+    )
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 async def world(
     server: FakeTelegram,
@@ -295,9 +327,12 @@ async def world(
     mode: str,
     seeded: Path,
     locale: str | None,
+    bot_database: str | None,
 ) -> AsyncIterator[World]:
     clock = Clock(NOW)
-    runtime = make_runtime(tmp_path, server, tasks_file, clock, seeded, locale)
+    runtime = make_runtime(
+        tmp_path, server, tasks_file, clock, seeded, locale, database_url=bot_database
+    )
     async with running_world(server, runtime, clock, tasks_file, mode) as world:
         yield world
 
