@@ -13,7 +13,7 @@ from superbot.domain.model import RobotKind, Rules, ScheduleKind
 from superbot.plan.load import LoadResult, Problem, Severity, parse_plan, read_plan_file
 from superbot.render.environment import Texts, make_environment
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "plan.yaml"
 SAY = Texts(make_environment())
 
 # A small valid plan; the cases below change one line of it. Line numbers for reference:
