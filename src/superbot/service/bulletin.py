@@ -16,14 +16,16 @@ from zoneinfo import ZoneInfo
 from superbot.domain.lights import Light, is_done
 from superbot.domain.model import BulletinIssue, Campaign, Report, Task
 from superbot.domain.periods import Period, end_of_day, start_of_day
+from superbot.domain.lights import supervised_from
+from superbot.domain.periods import local_day
 from superbot.domain.ranking import (
-    POINTS,
-    REPORT_WEIGHT,
-    TASK_WEIGHT,
     TaskStanding,
+    is_early,
+    missed_before,
     rank,
     score_department,
 )
+from superbot.domain.scoring import Reporting, ScoringPeriod
 from superbot.domain.review import Due
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange, task_changes
@@ -63,6 +65,10 @@ class MonthFacts:
     # 通报 words deadlines from its own date, so from the date then in force.
     issue_dues: Mapping[str, Due] = field(default_factory=dict)
     changes: tuple[TaskChange, ...] = ()  # tasks.yaml edits since the previous 通报
+    # Cumulative deductions for missed reports only: the months each task had a report in,
+    # and the day it was first reported done.
+    reported_months: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    done_on: Mapping[str, date] = field(default_factory=dict)
 
 
 def read_month(
@@ -84,7 +90,19 @@ def read_month(
         else first - timedelta(microseconds=1)
     )
     until = end_of_day(max(issued_on or period.last, period.last), zone)
+    scoring = plan.settings.scoring
+    months: dict[str, set[str]] = defaultdict(set)
+    done_on: dict[str, date] = {}
+    if scoring.reporting is Reporting.DEDUCTION and scoring.period is ScoringPeriod.CUMULATIVE:
+        since = min((t.start for t in plan.tasks), default=period.first)
+        for report in store.reports_between(start_of_day(since, zone), last):
+            day = local_day(report.at, zone)
+            months[report.task_id].add(f"{day:%Y-%m}")
+            if is_done(report) and report.task_id not in done_on:
+                done_on[report.task_id] = day
     return MonthFacts(
+        reported_months={task_id: frozenset(keys) for task_id, keys in months.items()},
+        done_on=done_on,
         before=store.latest_progress(first - timedelta(microseconds=1), archived=True),
         at_end=store.latest_progress(last, archived=True),
         reported=frozenset(r.task_id for r in store.reports_between(first, last)),
@@ -176,15 +194,14 @@ def compose_bulletin(
             CampaignSummary(campaign, LightCounts.of(group))
             for campaign, group in _by_campaign(plan, statuses)
         ),
-        ranking=tuple(_ranking(plan, statuses, open_in_period, facts.reported)),
+        ranking=tuple(_ranking(plan, period, statuses, open_in_period, facts)),
         red=tuple(red),
         yellow=tuple(yellow),
         completed=tuple(completed),
         indicators=tuple(readings),
         silent=tuple(silent),
         statuses=tuple(statuses),
-        weights=(TASK_WEIGHT, REPORT_WEIGHT),
-        points=dict(POINTS),
+        scoring=plan.settings.scoring,
         letterhead=letterhead(plan, issue),
         red_by_department=tuple(_by_department(red)),
         yellow_by_department=tuple(_by_department(yellow)),
@@ -273,36 +290,70 @@ def _by_campaign(
 
 def _ranking(
     plan: ActivePlan,
+    period: Period,
     statuses: Sequence[TaskStatus],
     open_in_period: set[str],
-    reported: frozenset[str],
+    facts: MonthFacts,
 ) -> list[DepartmentRank]:
-    by_lead: dict[str, list[TaskStatus]] = defaultdict(list)
+    scoring = plan.settings.scoring
+    rules = plan.settings.rules
+    standings: dict[str, list[TaskStanding]] = defaultdict(list)
+    led: dict[str, list[TaskStatus]] = defaultdict(list)
     for s in statuses:
-        by_lead[s.task.lead].append(s)
-    scores = [
-        score_department(
-            lead,
-            [
-                TaskStanding(
-                    light=s.assessment.scored,
-                    done_late=s.assessment.late,
-                    open_in_period=s.task.id in open_in_period,
-                    reported_in_period=s.task.id in reported,
-                )
-                for s in group
-            ],
+        a = s.assessment
+        reported = s.task.id in facts.reported
+        settled = s.light in (Light.DONE, Light.PENDING)  # nothing owed on it
+        silent = s.task.id in open_in_period and not reported and not settled
+        missed = int(silent)
+        if scoring.period is ScoringPeriod.CUMULATIVE:
+            missed += missed_before(
+                supervised_from(s.task, rules),
+                period.first,
+                facts.reported_months.get(s.task.id, frozenset()),
+                facts.done_on.get(s.task.id),
+            )
+        standing = TaskStanding(
+            light=a.scored,
+            done_late=a.late,
+            open_in_period=s.task.id in open_in_period,
+            reported_in_period=reported,
+            weight=s.task.weight,
+            done_early=a.scored is Light.DONE
+            and is_early(a.last_report, s.task.due, scoring.early_days),
+            excused=a.excused,
+            missed=missed,
+            silent=silent,
         )
-        for lead, group in by_lead.items()
+        standings[s.task.lead].append(standing)
+        led[s.task.lead].append(s)
+        if scoring.support_share:
+            for department in s.task.support:
+                standings[department].append(
+                    replace(standing, support=True, missed=0, silent=False)
+                )
+    scores = [
+        score
+        for department_id, department in plan.departments.items()
+        if department_id in standings
+        and (
+            score := score_department(
+                department_id, standings[department_id], scoring, department.category
+            )
+        )
+        is not None
     ]
     ranked = rank(scores)
-    shared = {score.rank for score in ranked if sum(s.rank == score.rank for s in ranked) > 1}
+    shared = {
+        (score.category, score.rank)
+        for score in ranked
+        if sum(s.rank == score.rank and s.category == score.category for s in ranked) > 1
+    }
     return [
         DepartmentRank(
             plan.departments[score.department_id],
             score,
-            LightCounts.of(by_lead[score.department_id]),
-            tied=score.rank in shared,
+            LightCounts.of(led[score.department_id]),
+            tied=(score.category, score.rank) in shared,
         )
         for score in ranked
     ]

@@ -19,7 +19,8 @@ from superbot.domain.model import (
     Task,
 )
 from superbot.domain.periods import Period
-from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
+from superbot.domain.ranking import Score
+from superbot.domain.scoring import Scoring
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange
 from superbot.service.mail import RefusedMail, ReplyWay
@@ -194,8 +195,7 @@ class Bulletin:
     indicators: tuple[IndicatorReading, ...]
     silent: tuple[Silence, ...]  # people only when rules.name_people_in_bulletin
     statuses: tuple[TaskStatus, ...]  # every task in scope, for the full table
-    weights: tuple[float, float] = (TASK_WEIGHT, REPORT_WEIGHT)
-    points: Mapping[str, int] = field(default_factory=lambda: dict(POINTS))
+    scoring: Scoring = field(default_factory=Scoring)  # the scheme the ranking was scored by
     letterhead: Letterhead | None = None  # None: a preview that is not issued
     red_by_department: tuple[DepartmentItems, ...] = ()
     yellow_by_department: tuple[DepartmentItems, ...] = ()
