@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import WorkdayCalendar
@@ -93,7 +94,7 @@ def expected_progress(
     points = [(start, 0.0)]
     points += [(m.day, float(m.percent)) for m in milestones if start < m.day < due]
     points.append((due, 100.0))
-    for (day0, percent0), (day1, percent1) in zip(points, points[1:], strict=False):
+    for (day0, percent0), (day1, percent1) in pairwise(points):
         if as_of <= day1:
             return percent0 + (percent1 - percent0) * (as_of - day0).days / (day1 - day0).days
     return 100.0

@@ -13,11 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from superbot.domain.lights import Light, is_done
+from superbot.domain.lights import Light, is_done, supervised_from
 from superbot.domain.model import BulletinIssue, Campaign, Report, Task
-from superbot.domain.periods import Period, end_of_day, start_of_day
-from superbot.domain.lights import supervised_from
-from superbot.domain.periods import local_day
+from superbot.domain.periods import Period, end_of_day, local_day, start_of_day
 from superbot.domain.ranking import (
     TaskStanding,
     is_early,
@@ -25,8 +23,8 @@ from superbot.domain.ranking import (
     rank,
     score_department,
 )
-from superbot.domain.scoring import Reporting, ScoringPeriod
 from superbot.domain.review import Due
+from superbot.domain.scoring import Reporting, ScoringPeriod
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange, task_changes
 from superbot.service.status import LoopFacts, TaskStatus, assess_tasks, loop_facts, plan_on
@@ -94,8 +92,8 @@ def read_month(
     months: dict[str, set[str]] = defaultdict(set)
     done_on: dict[str, date] = {}
     if scoring.reporting is Reporting.DEDUCTION and scoring.period is ScoringPeriod.CUMULATIVE:
-        since = min((t.start for t in plan.tasks), default=period.first)
-        for report in store.reports_between(start_of_day(since, zone), last):
+        earliest = min((t.start for t in plan.tasks), default=period.first)
+        for report in store.reports_between(start_of_day(earliest, zone), last):
             day = local_day(report.at, zone)
             months[report.task_id].add(f"{day:%Y-%m}")
             if is_done(report) and report.task_id not in done_on:
