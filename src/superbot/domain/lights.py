@@ -12,6 +12,7 @@ accepted progress gives, so a claim alone earns nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -19,6 +20,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import WorkdayCalendar
+from superbot.domain.indicators import shortfall, target_on
 from superbot.domain.model import ExtendedCountsAs, Milestone, Report, Rules, State, Task
 from superbot.domain.scoring import DueSoon
 from superbot.domain.text import Text
@@ -67,6 +69,34 @@ class Assessment:
     @property
     def lag_points(self) -> int:
         return round_half_up(self.lag)
+
+
+def _indicators_behind(
+    task: Task, values: Mapping[str, float], as_of: date, expected: float, rules: Rules
+) -> list[tuple[Text, bool]]:
+    """Indicators far from their (pro-rata) target, when the plan makes that a light: the
+    percent an owner types cannot keep 投资增速 −5 % against 15 % green."""
+    if rules.indicator_yellow is None and rules.indicator_red is None:
+        return []
+    found = []
+    for indicator in task.indicators:
+        value = values.get(indicator.id)
+        behind = shortfall(indicator, value, as_of, expected)
+        if behind is None:
+            continue
+        is_red = rules.indicator_red is not None and behind > rules.indicator_red
+        if is_red or (rules.indicator_yellow is not None and behind >= rules.indicator_yellow):
+            text = Text.of(
+                "light.indicator_behind",
+                name=indicator.name,
+                value=value,
+                target=target_on(indicator, as_of),
+                unit=indicator.unit,
+                kind=indicator.kind.value,
+                points=round(behind, 1),
+            )
+            found.append((text, is_red))
+    return found
 
 
 _ALSO_ON_RED = ("light.due_soon", "light.stale", "light.milestone_missed")
@@ -144,6 +174,7 @@ def assess(
     claimed_on: date | None = None,
     original_due: date | None = None,
     excused: bool = False,
+    values: Mapping[str, float] | None = None,
 ) -> Assessment:
     """The light of ``task`` on ``as_of`` given its latest accepted progress report (or None).
 
@@ -151,8 +182,9 @@ def assess(
     extension moved it. ``claimed_on``: the owner asked to close the task that day and no
     coordinator has decided yet. ``excused``: a coordinator accepted the reason the task is
     受阻 (正当理由): it stays red, says so, and the ranking leaves it out when the scheme says.
+    ``values``: the latest value of each of the task's indicators, for ``rules.indicator_*``.
     """
-    shown = _assess(task, latest, as_of, rules, calendar, zone)
+    shown = _assess(task, latest, as_of, rules, calendar, zone, values or {})
     if excused and shown.state is State.BLOCKED and shown.light is Light.RED:
         accepted = Text.of("light.blocked_accepted")
         shown = replace(
@@ -166,7 +198,9 @@ def assess(
     scored = shown
     if original_due is not None and rules.extended_counts_as is ExtendedCountsAs.LATE:
         held_to = original_due
-        scored = _assess(replace(task, due=original_due), latest, as_of, rules, calendar, zone)
+        scored = _assess(
+            replace(task, due=original_due), latest, as_of, rules, calendar, zone, values or {}
+        )
     light, reasons = shown.light, list(shown.reasons)
     if claimed_on is not None and shown.light is not Light.DONE:
         light = Light.PENDING
@@ -199,6 +233,7 @@ def _assess(
     rules: Rules,
     calendar: WorkdayCalendar,
     zone: ZoneInfo,
+    values: Mapping[str, float],
 ) -> Assessment:
     last_report = latest.at.astimezone(zone).date() if latest is not None else None
     percent = latest.percent if latest is not None and latest.percent is not None else 0
@@ -223,6 +258,8 @@ def _assess(
         red.append(Text.of("light.lag", points=lag_points(lag), expected=expected))
 
     yellow: list[Text] = []
+    for text, is_red in _indicators_behind(task, values, as_of, expected, rules):
+        (red if is_red else yellow).append(text)
     reminders: list[Text] = []  # said on a green light, never making it yellow
     workdays_left = calendar.workdays_between(as_of, task.due)
     if workdays_left <= rules.warn_workdays and not is_overdue(task, as_of):

@@ -177,7 +177,7 @@ def compose_bulletin(
         (_item(s, issued_on) for s in statuses if s.light is Light.PENDING),
         key=lambda i: (i.assessment.claimed_on or period.last, i.task.id),
     )
-    readings = indicator_readings(statuses, facts.values, zone)
+    readings = indicator_readings(statuses, facts.values, zone, period.last)
     silent = silences(plan, statuses, open_in_period, facts.reported)
     if not plan.settings.rules.name_people_in_bulletin:
         silent = [Silence(s.department, (), s.tasks) for s in silent]
@@ -361,6 +361,7 @@ def indicator_readings(
     statuses: Sequence[TaskStatus],
     values: Mapping[tuple[str, str], tuple[float, datetime]],
     zone: ZoneInfo,
+    as_of: date | None = None,
 ) -> list[IndicatorReading]:
     readings = []
     for s in statuses:
@@ -373,6 +374,7 @@ def indicator_readings(
                     indicator,
                     value,
                     at.astimezone(zone).date() if at is not None else None,
+                    as_of,
                 )
             )
     return readings

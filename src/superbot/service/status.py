@@ -68,17 +68,25 @@ class LoopFacts:
     claims: Mapping[str, date] = field(default_factory=dict)  # task → day of a pending 办结申请
     dues: Mapping[str, Due] = field(default_factory=dict)  # task → due moved by an extension
     excused: frozenset[str] = frozenset()  # 受阻 for a reason a coordinator accepted
+    # task → indicator → latest value: read only when indicators can change a light
+    values: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
     requests = store.requests()
     # Read only where the scheme uses them: a default plan's status costs no extra query.
     excused = excused_tasks(store, until) if plan.settings.scoring.excuse_accepted else frozenset()
+    rules = plan.settings.rules
+    values: dict[str, dict[str, float]] = {}
+    if rules.indicator_yellow is not None or rules.indicator_red is not None:
+        for (task_id, indicator_id), (value, _) in store.latest_values(until).items():
+            values.setdefault(task_id, {})[indicator_id] = value
     if not requests:
-        return LoopFacts(excused=excused)
+        return LoopFacts(excused=excused, values=values)
     zone = plan.zone
     return LoopFacts(
         excused=excused,
+        values=values,
         claims={
             task_id: local_day(r.requested_at, zone)
             for task_id, r in pending_claims(requests, until).items()
@@ -152,6 +160,7 @@ def _status(
             claimed_on=facts.claims.get(task.id),
             original_due=due.original if due is not None else None,
             excused=task.id in facts.excused,
+            values=facts.values.get(task.id),
         ),
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from superbot.domain import indicators
 from superbot.domain.ladder import EscalationDocument
 from superbot.domain.lights import Assessment, Light
 from superbot.domain.model import (
@@ -13,6 +14,7 @@ from superbot.domain.model import (
     Campaign,
     Department,
     Indicator,
+    IndicatorKind,
     Person,
     Report,
     Rules,
@@ -78,12 +80,36 @@ class IndicatorReading:
     value: float | None
     reported_on: date | None
 
+    as_of: date | None = None  # the day it is read on (a quarterly target's quarter)
+
     @property
     def attainment(self) -> float | None:
-        """Value as a share of target, in percent (None without both)."""
-        if self.value is None or not self.indicator.target:
+        """An amount's value as a share of its target, in percent (None without both, and for
+        a rate or a rank, which are compared in points)."""
+        return indicators.attainment(self.indicator, self.value)
+
+    @property
+    def target(self) -> float | None:
+        """The target in force: the quarter's when the plan sets one."""
+        if self.as_of is None:
+            return self.indicator.target
+        return indicators.target_on(self.indicator, self.as_of)
+
+    @property
+    def met(self) -> bool | None:
+        if self.as_of is None:
+            return None if self.attainment is None else self.attainment >= 100
+        return indicators.is_met(self.indicator, self.value, self.as_of)
+
+    @property
+    def gap(self) -> float | None:
+        """A rate's or a rank's distance from its target in points (negative: short of it)."""
+        target = self.target
+        if self.value is None or target is None or self.indicator.kind is IndicatorKind.AMOUNT:
             return None
-        return 100.0 * self.value / self.indicator.target
+        if indicators.smaller_is_better(self.indicator):
+            return target - self.value
+        return self.value - target
 
 
 @dataclass(frozen=True)
