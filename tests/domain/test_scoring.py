@@ -82,7 +82,8 @@ def test_supporting_units_are_scored_at_their_share() -> None:
     # A unit that only supports is ranked only when support is scored.
     assert score_department("fgj", [supported_green], DEFAULT) is None
     only_support = score_department("fgj", [supported_green], half)
-    assert only_support is not None and only_support.score == 100.0
+    assert only_support is not None
+    assert only_support.score == 100.0
 
 
 def test_a_missed_report_costs_once() -> None:
@@ -203,7 +204,8 @@ def test_an_accepted_reason_stays_red_and_says_so() -> None:
     due, as_of = date(2022, 12, 31), date(2022, 6, 30)
     blocked = _report(as_of - timedelta(days=3), 40, State.BLOCKED)
     a = assess(_task(due), blocked, as_of, Rules(), CN, ZONE, excused=True)
-    assert a.light is Light.RED and a.excused
+    assert a.light is Light.RED
+    assert a.excused
     assert [r.key for r in a.reasons] == ["light.blocked_accepted"]
     # Excused means nothing to a task that is not blocked.
     moving = assess(_task(due), _report(as_of, 50), as_of, Rules(), CN, ZONE, excused=True)
