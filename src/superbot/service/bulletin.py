@@ -27,7 +27,14 @@ from superbot.domain.review import Due
 from superbot.domain.scoring import Reporting, ScoringPeriod
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange, task_changes
-from superbot.service.status import LoopFacts, TaskStatus, assess_tasks, loop_facts, plan_on
+from superbot.service.status import (
+    LoopFacts,
+    TaskStatus,
+    assess_tasks,
+    excused_tasks,
+    loop_facts,
+    plan_on,
+)
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import (
     Bulletin,
@@ -105,7 +112,7 @@ def read_month(
         at_end=store.latest_progress(last, archived=True),
         reported=frozenset(r.task_id for r in store.reports_between(first, last)),
         values=store.latest_values(last),
-        loop=loop_facts(store, plan, last),
+        loop=_with_reasons_accepted_by(store, plan, loop_facts(store, plan, last), last, until),
         issue_dues=loop_facts(store, plan, until).dues,
         changes=tuple(
             c
@@ -113,6 +120,16 @@ def read_month(
             if c.version.number > 1  # the first sync is the plan itself, not a change to it
         ),
     )
+
+
+def _with_reasons_accepted_by(
+    store: Store, plan: ActivePlan, loop: LoopFacts, last: datetime, until: datetime
+) -> LoopFacts:
+    """A reason accepted after the month's end but before the 通报 is issued counts for the
+    blockage reported in the month: the 督查科 decides it while preparing the 通报."""
+    if not plan.settings.scoring.excuse_accepted:
+        return loop
+    return replace(loop, excused=excused_tasks(store, last, accepted_by=until))
 
 
 # The issued copies of a month's 通报 are kept under this key: ``bulletin:2022-09``.

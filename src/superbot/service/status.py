@@ -95,10 +95,13 @@ def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
     )
 
 
-def excused_tasks(store: Store, until: datetime) -> frozenset[str]:
-    """Tasks 受阻 at ``until`` whose reason a coordinator accepted since they last became
-    blocked: an acceptance holds while the task stays blocked, not for a later blockage."""
-    accepted = store.accepted_reasons(until)
+def excused_tasks(
+    store: Store, until: datetime, accepted_by: datetime | None = None
+) -> frozenset[str]:
+    """Tasks 受阻 at ``until`` whose reason a coordinator accepted (by ``accepted_by``, ``until``
+    when not given) since they last became blocked: an acceptance holds while the task stays
+    blocked, not for a later blockage."""
+    accepted = store.accepted_reasons(accepted_by or until)
     excused = set()
     for task_id, times in accepted.items():
         progress = [r for r in store.task_reports(task_id) if r.is_progress and r.at <= until]
