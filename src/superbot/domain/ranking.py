@@ -38,7 +38,7 @@ class TaskStanding:
     excused: bool = False  # 受阻, and a coordinator accepted the reason (正当理由)
     missed: int = 0  # months it owed a report and got none (this one, or all so far)
     support: bool = False  # the department supports the task (配合单位) rather than leads it
-    silent: bool = False  # owed its lead a report this month (open, not settled) and got none
+    silent: bool = False  # owed a report this month (open, not settled) and its lead sent none
 
 
 @dataclass(frozen=True)

@@ -342,10 +342,10 @@ def _ranking(
         standings[s.task.lead].append(standing)
         led[s.task.lead].append(s)
         if scoring.support_share:
+            # A supporting unit shares the task's light, not its lead's duty to report; a
+            # task left unscored for its silence is left unscored for them too.
             for department in s.task.support:
-                standings[department].append(
-                    replace(standing, support=True, missed=0, silent=False)
-                )
+                standings[department].append(replace(standing, support=True, missed=0))
     scores = [
         score
         for department_id, department in plan.departments.items()
