@@ -53,6 +53,13 @@ def test_the_quick_start_shows_a_mid_year_picture(newcomer: Cli, tmp_path: Path)
     # The ranking is by category: a bureau is never ranked against the 科室.
     assert "科室第一名" in md
     assert "区级部门第一名" in md or "区级部门并列第一名" in md
+    # The shipped scheme at work. 成果转化科 leads cg-1 (done 15 September, early: 105),
+    # cg-2 (silent since June: its light not scored, July–September missed: 3 × 5) and cg-3
+    # (green: 100): (105 + 100) ÷ 2 − 15 = 87.5.
+    assert "| 科室第一名 | 成果转化科（科技大市场） | 87.5 | 102.5 |" in md
+    # 区市场监管局 only supports cg-2, unscored for its lead's silence: not ranked at all.
+    ranking = md.split("单位排名", 1)[1].split("##", 1)[0]
+    assert "区市场监管局" not in ranking
 
     # Nothing touched the real database or outbox.
     assert not (tmp_path / "superbot.db").exists()
