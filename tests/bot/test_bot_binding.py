@@ -114,7 +114,7 @@ def test_invite_without_a_token_says_how_to_bind(cli: Cli) -> None:
 
     unknown = cli("invite", "zhangj")
     assert unknown.status == 2
-    assert "没有编号为 zhangj 的人员，是不是 zhangjh？" in unknown.err
+    assert "没有编号或姓名为 zhangj 的人员，是不是 zhangjh？" in unknown.err
 
 
 async def test_an_account_bound_to_someone_cannot_take_another_code(world: World) -> None:

@@ -268,9 +268,9 @@ def test_status_with_no_matching_task(reported: Any) -> None:
             "没有编号为 nothing-like-it 的专项",
             id="campaign-no-guess",
         ),
-        pytest.param(("--lead", "gx"), "没有编号为 gx 的单位，是不是 gxk？", id="lead"),
+        pytest.param(("--lead", "gx"), "没有编号或名称为 gx 的单位，是不是 gxk？", id="lead"),
         pytest.param(
-            ("--json", "--lead", "gx"), "没有编号为 gx 的单位，是不是 gxk？", id="lead-json"
+            ("--json", "--lead", "gx"), "没有编号或名称为 gx 的单位，是不是 gxk？", id="lead-json"
         ),
     ],
 )
@@ -464,12 +464,12 @@ NOT_A_MOMENT = "--at “{}” 不是时间，请写成 YYYY-MM-DD 或 “YYYY-MM
         ),
         pytest.param(
             ("zcq8-1", "--percent", "10", "--by", "nobody"),
-            "没有编号为 nobody 的人员",
+            "没有编号或姓名为 nobody 的人员",
             id="unknown-person",
         ),
         pytest.param(
             ("zcq8-1", "--percent", "10", "--by", "limhh"),
-            "没有编号为 limhh 的人员，是不是 limh？",
+            "没有编号或姓名为 limhh 的人员，是不是 limh？",
             id="unknown-person-with-guess",
         ),
         pytest.param(

@@ -13,6 +13,7 @@ import jinja2
 import pytest
 from jinja2 import meta, nodes
 from tests.conftest import Cli
+from tests.fakes.clock import FakeClock
 
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
@@ -136,8 +137,8 @@ def config(tmp_path: Path, tasks_file: Path) -> Config:
 
 
 @pytest.fixture
-def en_cli(capsys: pytest.CaptureFixture[str], config: Config) -> Cli:
-    return Cli(capsys, config)
+def en_cli(capsys: pytest.CaptureFixture[str], config: Config, cli_clock: FakeClock) -> Cli:
+    return Cli(capsys, config, cli_clock)
 
 
 @pytest.fixture
@@ -314,12 +315,15 @@ def test_before_sync_in_english(en_cli: Cli, args: list[str], status: int, messa
             ["status", "--campaign", "zcq"],
             "There is no campaign with the ID zcq; did you mean zcq8?",
         ),
-        (["status", "--lead", "nobody-at-all"], "There is no department with the ID nobody-at-all"),
+        (
+            ["status", "--lead", "nobody-at-all"],
+            "There is no department with the ID or name nobody-at-all",
+        ),
         (["report", "nope-nope", "--percent", "3"], "There is no task with the ID nope-nope"),
         (["report", "zcq8-1", "--percent", "130"], "Progress must be between 0 and 100, not 130"),
         (
             ["report", "zcq8-1", "--percent", "30", "--by", "nobody-at-all"],
-            "There is no person with the ID nobody-at-all",
+            "There is no person with the ID or name nobody-at-all",
         ),
         (
             ["report", "zcq8-1", "--percent", "30", "--value", "x=1"],

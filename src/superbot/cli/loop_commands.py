@@ -85,7 +85,7 @@ def _as_json(w: Waiting, zone: ZoneInfo) -> dict[str, Any]:
 @cli.command()
 @click.argument("task")
 @click.option("--note", default=None, help="审核意见（可选）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> int:
     """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。"""
@@ -99,7 +99,7 @@ def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> in
 @cli.command()
 @click.argument("task")
 @click.option("--reason", default=None, help="退回原因：告诉责任单位还差什么（必填）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
     """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。"""
@@ -130,7 +130,7 @@ def _decided(runtime: Runtime, decided: Decided) -> int:
 @click.argument("task")
 @click.option("--to", "to", type=DAY, required=True, help="申请延期到哪一天，YYYY-MM-DD")
 @click.option("--reason", default=None, help="延期原因（必填）")
-@click.option("--by", default=None, help="申请人（人员编号）")
+@click.option("--by", default=None, help="申请人（人员编号或姓名）")
 @click.pass_obj
 def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | None) -> int:
     """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。"""

@@ -33,7 +33,7 @@ def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
 @cli.command()
 @click.option("--as-of", type=DAY, default=None, help="按哪一天评灯（默认今天）")
 @click.option("--campaign", default=None, help="只看某个专项（编号）")
-@click.option("--lead", default=None, help="只看某个牵头单位（编号）")
+@click.option("--lead", default=None, help="只看某个牵头单位（单位编号或名称）")
 @click.option(
     "--light",
     "lights",
@@ -120,7 +120,7 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
     "--state", type=click.Choice([s.value for s in State if s is not State.DONE]), default=None
 )
 @click.option("--note", default=None, help="进展说明")
-@click.option("--by", default=None, help="报送人（人员编号）")
+@click.option("--by", default=None, help="报送人（人员编号或姓名）")
 @click.option("--at", "at", type=MOMENT, default=None, help="报送时间，补录时用（默认现在）")
 @click.option(
     "--value", "values", type=INDICATOR_VALUE, multiple=True, help="指标值，如 invest=12.5，可重复"
@@ -170,7 +170,8 @@ def report(
         )
     except ServiceError as error:
         return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
-    person = plan.people.get(by) if by else None
+    by_id = recorded.report.person_id
+    person = plan.people.get(by_id) if by_id else None
     task_ = recorded.status.task
     kept = []
     for path, content in files:

@@ -17,6 +17,7 @@ from superbot.domain.periods import local_day
 from superbot.domain.review import Request
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
+from superbot.service.people import find_person
 from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Store
 
@@ -72,10 +73,7 @@ def validated_report(
         # "受阻" without a number keeps the last percent: the light needs one.
         previous = store.latest_progress(request.at or now, task_ids=[task.id]).get(task.id)
         percent = previous.percent if previous is not None and previous.percent is not None else 0
-    if request.by is not None and request.by not in plan.people:
-        raise ServiceError(
-            "report.unknown_person", id=request.by, suggestion=closest(request.by, plan.people)
-        )
+    by = find_person(plan, request.by) if request.by is not None else None
     known = {i.id for i in task.indicators}
     for indicator in request.values:
         if indicator not in known:
@@ -94,7 +92,7 @@ def validated_report(
         percent=percent,
         state=state,
         note=note,
-        person_id=request.by,
+        person_id=by.id if by else None,
         values=MappingProxyType(dict(request.values)),
         source=request.source,
         recorded_at=now,

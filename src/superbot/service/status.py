@@ -16,6 +16,7 @@ from superbot.domain.review import Due, dues, pending_claims
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.errors import NotSynced, ServiceError
+from superbot.service.people import find_department
 from superbot.service.store import ActivePlan, Store
 
 
@@ -144,10 +145,8 @@ def task_statuses(
         raise ServiceError(
             "status.unknown_campaign", id=campaign, suggestion=closest(campaign, plan.campaigns)
         )
-    if lead is not None and lead not in plan.departments:
-        raise ServiceError(
-            "status.unknown_department", id=lead, suggestion=closest(lead, plan.departments)
-        )
+    if lead is not None:
+        lead = find_department(plan, lead).id
     statuses = [
         s
         for s in read_statuses(store, plan, as_of)
