@@ -122,10 +122,13 @@ class Cli:
         self.capsys = capsys
         self.config = config
         self.clock = clock
+        # What the person at the terminal answers to a question (None: nobody is there).
+        self.answers: list[bool] | None = None
+        self.asked: list[str] = []
 
     def __call__(self, *args: str) -> Result:
         self.capsys.readouterr()
-        runtime = Runtime(self.config, clock=self.clock)
+        runtime = Runtime(self.config, clock=self.clock, ask=self._ask if self.answers else None)
         try:
             status = main(list(args), runtime=runtime)
         finally:
@@ -133,6 +136,11 @@ class Cli:
                 runtime.store.engine.dispose()
         captured = self.capsys.readouterr()
         return Result(status, captured.out, captured.err)
+
+    def _ask(self, question: str) -> bool:
+        assert self.answers, f"nobody expected the question {question!r}"
+        self.asked.append(question)
+        return self.answers.pop(0)
 
 
 @pytest.fixture

@@ -87,10 +87,12 @@ class Runtime:
         config: Config,
         out: TextIO | None = None,
         clock: Callable[[], datetime] | None = None,
+        ask: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.out = out or sys.stdout
         self._clock = clock or _wall_clock
+        self._ask = ask
 
     @cached_property
     def store(self) -> SqlStore:
@@ -148,6 +150,15 @@ class Runtime:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def confirm(self, question: str) -> bool | None:
+        """A yes/no from the person at the terminal; None when nobody is there to answer
+        (a script, cron): the caller refuses rather than guesses."""
+        if self._ask is not None:
+            return self._ask(question)
+        if not sys.stdin.isatty():
+            return None
+        return click.confirm(question, default=False, err=True)
 
     # -- delivery ------------------------------------------------------------------------
 

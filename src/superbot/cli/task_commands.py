@@ -18,11 +18,19 @@ from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
 from superbot.cli.runtime import Runtime
 from superbot.domain.lights import Light
 from superbot.domain.model import State
+from superbot.domain.periods import local_day
 from superbot.service.delivery import REVIEW
 from superbot.service.errors import NotSynced, ServiceError
 from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
-from superbot.service.report import ReportRequest, record_report
-from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.service.report import (
+    ReportRequest,
+    lower_than_last,
+    record_report,
+    report_history,
+    undo_report,
+    validated_report,
+)
+from superbot.service.status import TaskStatus, load_plan, task_status, task_statuses
 
 
 def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
@@ -117,11 +125,16 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
     "--done", is_flag=True, help="已办结（等同于 100%；规则要求审核时为办结申请，待督查科审核）"
 )
 @click.option(
-    "--state", type=click.Choice([s.value for s in State if s is not State.DONE]), default=None
+    "--state",
+    type=click.Choice([s.value for s in State if s is not State.DONE]),
+    default=None,
+    help="on_track 正常、at_risk 有风险、blocked 受阻；只报状态时可不写 --percent（沿用上次进度）",
 )
 @click.option("--note", default=None, help="进展说明")
 @click.option("--by", default=None, help="报送人（人员编号或姓名）")
-@click.option("--at", "at", type=MOMENT, default=None, help="报送时间，补录时用（默认现在）")
+@click.option(
+    "--at", "at", type=MOMENT, default=None, help="报送时间，补录时用（默认现在）；灯按这一天评"
+)
 @click.option(
     "--value", "values", type=INDICATOR_VALUE, multiple=True, help="指标值，如 invest=12.5，可重复"
 )
@@ -132,6 +145,7 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
     multiple=True,
     help="佐证材料（照片、文件），可重复；每个不超过 20MB，最多 10 个",
 )
+@click.option("--yes", "-y", is_flag=True, help="进度比上次低时不再询问，直接登记")
 @click.pass_obj
 def report(
     runtime: Runtime,
@@ -144,9 +158,12 @@ def report(
     at: datetime | None,
     values: tuple[tuple[str, float], ...],
     evidence: tuple[Path, ...],
+    yes: bool,
 ) -> int:
     """登记一条进度（电话、当面报送的由督查科代为录入），可附佐证材料。"""
-    if (percent is None) == (not done):
+    # "受阻" or "有风险" alone is a report, as in the bot: the last percent stands.
+    state_alone = percent is None and not done and state in (State.BLOCKED, State.AT_RISK)
+    if (percent is None) == (not done) and not state_alone:
         raise click.UsageError(runtime.text("cli.percent_or_done"))
     files = _evidence_files(runtime, evidence)  # checked before anything is recorded
     if files is None:
@@ -154,20 +171,33 @@ def report(
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
-        recorded = record_report(
-            runtime.store,
-            ReportRequest(
-                task_id=task,
-                percent=percent,
-                done=done,
-                state=State(state) if state else None,
-                note=note,
-                by=by,
-                at=in_zone(at, zone) if at else None,
-                values=dict(values),
-            ),
-            now=runtime.now(),
+        request = ReportRequest(
+            task_id=task,
+            percent=percent,
+            done=done,
+            state=State(state) if state else None,
+            note=note,
+            by=by,
+            at=in_zone(at, zone) if at else None,
+            values=dict(values),
         )
+        validated_report(runtime.store, plan, request, runtime.now())  # refusals come first
+        previous = lower_than_last(runtime.store, plan, request, runtime.now())
+        if previous is not None and not yes:
+            asked = runtime.text(
+                "cli.lower_than_last",
+                percent=percent,
+                last=previous.percent,
+                at=previous.at.astimezone(zone),
+            )
+            answer = runtime.confirm(asked)
+            if answer is None:
+                runtime.echo(runtime.text("cli.lower_needs_yes", question=asked), err=True)
+                return 2
+            if not answer:
+                runtime.echo(runtime.text("cli.nothing_recorded"), err=True)
+                return 1
+        recorded = record_report(runtime.store, request, now=runtime.now(), plan=plan)
     except ServiceError as error:
         return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
     by_id = recorded.report.person_id
@@ -194,6 +224,7 @@ def report(
             notice=notice,
             people=plan.people,
             kept=kept,
+            judged_on=local_day(recorded.report.at, zone) if at else None,
         )
     )
     return 0
@@ -219,3 +250,72 @@ def _evidence_files(runtime: Runtime, paths: tuple[Path, ...]) -> list[tuple[Pat
             return None
         found.append((path, path.read_bytes()))
     return found
+
+
+@cli.command()
+@click.argument("task")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.pass_obj
+def history(runtime: Runtime, task: str, as_json: bool) -> int:
+    """列出一项任务的全部报送（含已撤回的），编号可用于 superbot undo。
+
+    例：superbot history zcq8-1
+    """
+    try:
+        plan = load_plan(runtime.store)
+        found = report_history(runtime.store, task)
+    except ServiceError as error:
+        return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
+    zone = plan.zone
+    if as_json:
+        runtime.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "at": r.at.astimezone(zone).isoformat(),
+                        "by": r.person_id,
+                        "channel": r.source,
+                        "percent": r.percent,
+                        "state": r.state.value if r.state else None,
+                        "note": r.note,
+                        "withdrawn_at": (
+                            r.withdrawn_at.astimezone(zone).isoformat() if r.withdrawn_at else None
+                        ),
+                    }
+                    for r in found.reports
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    runtime.echo(runtime.render("cli/history.txt", history=found, people=plan.people, zone=zone))
+    return 0
+
+
+@cli.command()
+@click.argument("report_id", metavar="REPORT_ID", type=int)
+@click.pass_obj
+def undo(runtime: Runtime, report_id: int) -> int:
+    """撤回一条登记错的报送：留在记录里并标明已撤回，红黄绿灯和通报不再计入。
+
+    例：superbot undo 42（编号见 superbot history 任务编号）
+    """
+    try:
+        plan = load_plan(runtime.store)
+        withdrawn = undo_report(runtime.store, report_id, runtime.now())
+        today = local_day(runtime.now(), plan.zone)
+        status = (
+            task_status(runtime.store, plan, withdrawn.task_id, today)
+            if plan.task(withdrawn.task_id)
+            else None  # archived: no light any more
+        )
+    except ServiceError as error:
+        return _refuse(runtime, error, 1 if error.text.key == "status.not_synced" else 2)
+    runtime.echo(
+        runtime.render(
+            "cli/undo.txt", report=withdrawn, status=status, people=plan.people, zone=plan.zone
+        )
+    )
+    return 0
