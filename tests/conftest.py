@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.english import english_sentences
 from tests.fakes.clock import FakeClock
 
 from superbot.cli import main
@@ -135,6 +136,9 @@ class Cli:
             if "store" in runtime.__dict__:
                 runtime.store.engine.dispose()
         captured = self.capsys.readouterr()
+        if self.config.locale in (None, "zh-CN"):  # the check, on every command run
+            shown = english_sentences(captured.out + captured.err)
+            assert not shown, f"English in zh-CN output of {args}: {shown}"
         return Result(status, captured.out, captured.err)
 
     def _ask(self, question: str) -> bool:

@@ -48,8 +48,12 @@ def invite(
     by_email: bool,
     days: int,
 ) -> int:
-    """为某人生成一次性绑定码和 Telegram 链接（人员编号或姓名）；--all 或 --dept 为尚未绑定的人
-    批量生成，--email 分别发到各人邮箱。本人点开链接或发送绑定码即完成绑定。"""
+    """为某人生成一次性绑定码和 Telegram 链接（人员编号或姓名）；--all 或 --dept 为尚未绑定的人批量生成，--email 分别发到各人邮箱。本人点开链接或发送绑定码即完成绑定。
+
+    \b
+    例：superbot invite 张建华
+    例：superbot invite --dept 高新科 --email
+    """  # noqa: E501
     if sum((person is not None, everyone, dept is not None)) != 1:
         raise click.UsageError(runtime.text("cli.invite_whom"))
     if by_email and runtime.reach.mailbox("-") is None:

@@ -48,7 +48,12 @@ CLI_MAX_WAIT = timedelta(minutes=3)
 @click.option("--dry-run", is_flag=True, help="只列出将发给谁、经哪个渠道，不发送")
 @click.pass_obj
 def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
-    """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。"""
+    """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。
+
+    \b
+    例：superbot send bulletin --as-of 2022-7-1 --dry-run
+    例：superbot send reminders
+    """
     try:
         plan = load_plan(runtime.store)
     except ServiceError as error:
@@ -107,7 +112,11 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
 def bulletin(
     runtime: Runtime, month: str | None, fmt: str, issued_on: date | None, output: Path | None
 ) -> int:
-    """把某月的督查通报写成文件（Word、PDF、Excel、网页或 Markdown），与发送的内容相同。"""
+    """把某月的督查通报写成文件（Word、PDF、Excel、网页或 Markdown），与发送的内容相同。
+
+    \b
+    例：superbot bulletin --month 2022-6 --format docx
+    """
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -192,7 +201,11 @@ def bulletin(
 )
 @click.pass_obj
 def run(runtime: Runtime, webhook_url: str | None) -> int:
-    """运行机器人：Telegram 对话、定时提醒、通报、周报，发送队列，以及任务清单的自动更新。"""
+    """运行机器人：Telegram 对话、定时提醒、通报、周报，发送队列，以及任务清单的自动更新。
+
+    \b
+    例：superbot run
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -29,7 +29,11 @@ from superbot.service.status import PlanClock, load_plan
 )
 @click.pass_obj
 def form(runtime: Runtime, month: str | None, dept: str | None, output: Path) -> int:
-    """为各牵头单位生成进度填报表（.xlsx，每单位一份），填好后用 superbot import 导入。"""
+    """为各牵头单位生成进度填报表（.xlsx，每单位一份），填好后用 superbot import 导入。
+
+    \b
+    例：superbot form --month 2022-6 --dept 高新科 -o 填报表
+    """
     try:
         plan = load_plan(runtime.store)
         today = runtime.now().astimezone(PlanClock.of(plan.settings).zone).date()
@@ -70,7 +74,11 @@ def _as_of(period: Period, today: date) -> date:
 @click.pass_obj
 def import_(runtime: Runtime, files: tuple[Path, ...], by: str | None) -> int:
     """导入填好的填报表。有问题的表一项也不登记，逐格列出（文件:工作表!单元格: 说明）；
-    同一张表再导入不会重复登记。"""
+    同一张表再导入不会重复登记。
+
+    \b
+    例：superbot import 填报表/*.xlsx --by 王丽
+    """
     results: list[FormImported] = []
     for path in files:
         try:

@@ -41,7 +41,11 @@ def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) 
 @tasks_option
 @click.pass_obj
 def check(runtime: Runtime, tasks_path: Path | None) -> int:
-    """校验任务清单：列出全部错误（文件:行:列），有错误时退出码为 1。"""
+    """校验任务清单：列出全部错误（文件:行:列），有错误时退出码为 1。
+
+    \b
+    例：superbot check --tasks tasks.yaml
+    """
     result = load_tasks(runtime, tasks_path)
     runtime.echo(runtime.render("cli/check.txt", result=result))
     return 0 if result.ok else 1
@@ -52,7 +56,12 @@ def check(runtime: Runtime, tasks_path: Path | None) -> int:
 @click.option("--dry-run", is_flag=True, help="只显示将要发生的变化，不修改数据库")
 @click.pass_obj
 def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
-    """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。"""
+    """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。
+
+    \b
+    例：superbot sync --dry-run
+    例：superbot sync
+    """
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
@@ -82,7 +91,11 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
 )
 @click.pass_obj
 def schedule(runtime: Runtime, tasks_path: Path | None, start: object, count: int) -> int:
-    """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。"""
+    """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。
+
+    \b
+    例：superbot schedule --from 2022-9-25 -n 3
+    """
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))

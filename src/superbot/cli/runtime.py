@@ -14,6 +14,7 @@ from typing import Protocol, TextIO
 import click
 import jinja2
 import telegram
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import BaseRoute
 
 from superbot.bot.app import Bot as BotApplication
@@ -60,7 +61,7 @@ from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.accounts import SqlAccounts
 from superbot.store.conversations import SqlConversations
-from superbot.store.db import make_engine, migrate
+from superbot.store.db import UnsupportedDatabase, make_engine, migrate
 from superbot.store.evidence import FileEvidence
 from superbot.store.mail import SqlMail
 from superbot.store.outbox import SqlOutbox
@@ -110,10 +111,13 @@ class Runtime:
     @cached_property
     def locale(self) -> str:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
-        if self.config.locale:
+        if self.config.locale in LOCALES:
             return self.config.locale
         if "store" in self.__dict__ or self._database_exists():
-            plan = self.store.active_plan()
+            try:
+                plan = self.store.active_plan()
+            except (UnsupportedDatabase, SQLAlchemyError):
+                return FALLBACK_LOCALE  # the command says what is wrong with the database
             if plan is not None:
                 return plan.settings.locale
         return FALLBACK_LOCALE

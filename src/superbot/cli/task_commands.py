@@ -59,7 +59,12 @@ def status(
     lights: tuple[str, ...],
     as_json: bool,
 ) -> int:
-    """全部任务的红黄绿灯：进度、截止日期和理由。"""
+    """全部任务的红黄绿灯：进度、截止日期和理由。
+
+    \b
+    例：superbot status --lead 高新科 --light red
+    例：superbot status --as-of 2022-6-30 --json
+    """
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -160,7 +165,12 @@ def report(
     evidence: tuple[Path, ...],
     yes: bool,
 ) -> int:
-    """登记一条进度（电话、当面报送的由督查科代为录入），可附佐证材料。"""
+    """登记一条进度（电话、当面报送的由督查科代为录入），可附佐证材料。
+
+    \b
+    例：superbot report zcq8-1 --percent 60 --by 李明辉 --at 2022-9-20 --note "土地指标待落实"
+    例：superbot report zcq8-3 --state blocked --note 资金未到位
+    """
     # "受阻" or "有风险" alone is a report, as in the bot: the last percent stands.
     state_alone = percent is None and not done and state in (State.BLOCKED, State.AT_RISK)
     if (percent is None) == (not done) and not state_alone:
@@ -259,6 +269,7 @@ def _evidence_files(runtime: Runtime, paths: tuple[Path, ...]) -> list[tuple[Pat
 def history(runtime: Runtime, task: str, as_json: bool) -> int:
     """列出一项任务的全部报送（含已撤回的），编号可用于 superbot undo。
 
+    \b
     例：superbot history zcq8-1
     """
     try:
@@ -300,7 +311,8 @@ def history(runtime: Runtime, task: str, as_json: bool) -> int:
 def undo(runtime: Runtime, report_id: int) -> int:
     """撤回一条登记错的报送：留在记录里并标明已撤回，红黄绿灯和通报不再计入。
 
-    例：superbot undo 42（编号见 superbot history 任务编号）
+    \b
+    例：superbot undo 42（编号见 superbot history）
     """
     try:
         plan = load_plan(runtime.store)
