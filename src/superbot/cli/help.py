@@ -30,9 +30,8 @@ class Formatter(click.HelpFormatter):
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         if prefix is None:
             prefix = self._word("usage", "Usage: ")
-        args = (
-            args.replace("[OPTIONS]", self._word("options_metavar", "[OPTIONS]"))
-            .replace("COMMAND [ARGS]...", self._word("command_metavar", "COMMAND [ARGS]..."))
+        args = args.replace("[OPTIONS]", self._word("options_metavar", "[OPTIONS]")).replace(
+            "COMMAND [ARGS]...", self._word("command_metavar", "COMMAND [ARGS]...")
         )
         super().write_usage(prog, args, prefix)
 
