@@ -30,7 +30,13 @@ from superbot.service.report import (
     undo_report,
     validated_report,
 )
-from superbot.service.status import TaskStatus, load_plan, task_status, task_statuses
+from superbot.service.status import (
+    TaskStatus,
+    by_urgency,
+    load_plan,
+    task_status,
+    task_statuses,
+)
 
 
 def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
@@ -49,6 +55,14 @@ def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
     multiple=True,
     help="只看某种灯，可重复",
 )
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice(["worst", "file"]),
+    default="worst",
+    show_default=True,
+    help="worst 按灯从红到办结（同灯先到期的在前）；file 按任务清单中的顺序",
+)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.pass_obj
 def status(
@@ -57,6 +71,7 @@ def status(
     campaign: str | None,
     lead: str | None,
     lights: tuple[str, ...],
+    order: str,
     as_json: bool,
 ) -> int:
     """全部任务的红黄绿灯：进度、截止日期和理由。
@@ -77,6 +92,8 @@ def status(
         return _refuse(runtime, error, 2)
     if lights:
         statuses = [s for s in statuses if s.light.value in lights]
+    if order == "worst":
+        statuses = by_urgency(statuses)
     if as_json:
         runtime.echo(
             json.dumps([_as_json(runtime, s, zone) for s in statuses], ensure_ascii=False, indent=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -154,6 +154,11 @@ def task_statuses(
         and (lead is None or s.task.lead == lead)
     ]
     return plan, statuses
+
+
+def by_urgency(statuses: Iterable[TaskStatus]) -> list[TaskStatus]:
+    """Worst first: red before yellow … done; the sooner due first within a light."""
+    return sorted(statuses, key=lambda s: (s.light.severity, s.task.due))
 
 
 def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> TaskStatus:
