@@ -831,5 +831,3 @@ def _today(plan: ActivePlan, now: datetime) -> date:
 
 def _wanted(allowed: Right) -> str:
     return NOTE if allowed is Right.NOTES else PROGRESS
-
-
