@@ -113,7 +113,7 @@ class Runtime:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
         if self.config.locale in LOCALES:
             return self.config.locale
-        if "store" in self.__dict__ or self._database_exists():
+        if "store" in self.__dict__ or self.database_exists():
             try:
                 plan = self.store.active_plan()
             except (UnsupportedDatabase, SQLAlchemyError):
@@ -122,7 +122,7 @@ class Runtime:
                 return plan.settings.locale
         return FALLBACK_LOCALE
 
-    def _database_exists(self) -> bool:
+    def database_exists(self) -> bool:
         url = self.config.database_url
         if url.startswith("sqlite:///"):
             return os.path.exists(url.removeprefix("sqlite:///"))
