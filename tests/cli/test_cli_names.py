@@ -174,7 +174,7 @@ def test_invite_email_without_a_mail_server_is_refused(
 
 
 def test_unknown_name_suggests_an_id(synced: Any) -> None:
-    result = synced("report", "zcq8-1", "--percent", "10", "--by", "张建")
+    result = synced("report", "zcq8-2", "--percent", "10", "--by", "张建")
     assert result.status == 0, result.err  # part of one name: that one person
     result = synced("report", "zcq8-1", "--percent", "10", "--by", "张见华")
     assert result.status == 2
