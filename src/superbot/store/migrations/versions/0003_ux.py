@@ -1,7 +1,7 @@
 """a report can be withdrawn (superbot undo): kept, marked, left out of lights and 通报
 
 Revision ID: 0003_ux
-Revises: 0002_im
+Revises: 0003_rules
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import superbot.store.tables
 
 revision = "0003_ux"
-down_revision = "0002_im"
+down_revision = "0003_rules"
 branch_labels = None
 depends_on = None
 
