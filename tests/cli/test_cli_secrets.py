@@ -103,7 +103,6 @@ def test_no_secret_in_any_output(
         ("status",),
         ("schedule",),
         ("bulletin", "--format", "md", "-o", "-"),
-        ("invite", "limh"),
     ):
         result = cli(*args)
         assert "出错了" not in result.err, result.err

@@ -30,8 +30,12 @@ from superbot.render.environment import FALLBACK_LOCALE
 )
 @click.pass_obj
 def doctor(runtime: Runtime, min_free_mb: int, timeout: int) -> int:
-    """逐项检查运行条件：Telegram、邮件、各聊天应用、群机器人、数据库、任务清单、日程、磁盘；
-    有问题时说明怎么改，退出码为 1。不发送任何消息，不显示任何密钥。"""
+    """逐项检查运行条件：Telegram、邮件、各聊天应用、群机器人、数据库、任务清单、日程、磁盘；有问题时说明怎么改，退出码为 1。不发送任何消息，不显示任何密钥。
+
+    \b
+    例：superbot doctor
+    例：superbot doctor --timeout 30 --min-free-mb 2000
+    """  # noqa: E501
     if runtime.config.locale is None and "locale" not in runtime.__dict__:
         # The usual locale comes from the plan in the database, which opening would migrate:
         # the doctor reads the plan's from tasks.yaml instead and leaves the database as it is.
