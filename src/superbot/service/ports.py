@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from superbot.service.escalation import EscalationView
     from superbot.service.review import Decided, Waiting
-    from superbot.service.views import Bulletin, DigestView, ReminderView
+    from superbot.service.views import Bulletin, DigestView, LoginLinkView, ReminderView
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,8 @@ class Renderer(Protocol):
     def digest(self, view: DigestView, channel: str) -> list[Part]: ...
 
     def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]: ...
+
+    def login_link(self, view: LoginLinkView, channel: str) -> list[Part]: ...
 
 
 @dataclass(frozen=True)
