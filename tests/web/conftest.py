@@ -57,7 +57,9 @@ class Web:
     def messages(self, person: str) -> list[str]:
         """What reached the person, oldest first (the file channel's text files)."""
         folder = self.outbox / person
-        return [p.read_text("utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
+        return (
+            [p.read_text("utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
+        )
 
     def links(self, person: str, kind: str = "login") -> list[str]:
         return [

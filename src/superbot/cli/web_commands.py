@@ -13,7 +13,7 @@ from superbot.cli.runtime import Runtime
 from superbot.domain.suggest import closest
 from superbot.server import HttpServer
 from superbot.service.access import LOGIN_VALIDITY, find_person
-from superbot.service.delivery import LOGIN, login_period
+from superbot.service.delivery import LOGIN
 from superbot.service.errors import ServiceError
 from superbot.service.status import load_plan
 
@@ -41,13 +41,12 @@ def login(runtime: Runtime, person: str) -> int:
             err=True,
         )
         return 2
-    now = runtime.now()
     try:
-        runtime.access.send_login_link(plan, found, now)
+        key = runtime.access.send_login_link(plan, found, runtime.now())
     except ServiceError as error:
         runtime.echo(runtime.say(error.text), err=True)
         return 1
-    report, state = deliver(runtime, LOGIN, login_period(now))
+    report, state = deliver(runtime, LOGIN, key)
     runtime.echo(
         runtime.render(
             "cli/login.txt",

@@ -95,8 +95,11 @@ class Links(Protocol):
 
 
 class LoginNotices(Protocol):
-    def login_link(self, person: Person, url: str, expires_at: datetime, now: datetime) -> int:
-        """Queue the link to the person on their channel; the number of messages queued."""
+    def login_link(
+        self, person: Person, url: str, expires_at: datetime, key: str, now: datetime
+    ) -> int:
+        """Queue the link to the person on their channel (outbox period ``key``); the number
+        of messages queued."""
         ...
 
 
@@ -196,15 +199,19 @@ class Access:
 
     # -- login links -------------------------------------------------------------------------
 
-    def send_login_link(self, plan: ActivePlan, person: Person, now: datetime) -> int:
-        """A fresh single-use link to the person's channel. Refused past the per-person
-        limit, so that nobody can flood someone's phone with links."""
+    def send_login_link(self, plan: ActivePlan, person: Person, now: datetime) -> str:
+        """A fresh single-use link to the person's channel; returns the outbox period its
+        message is queued under. Refused past the per-person limit, so that nobody can flood
+        someone's phone with links."""
         if self.links.links_since(LOGIN, person.id, now - LINK_WINDOW) >= LINKS_PER_PERSON:
             raise ServiceError("web.too_many_links", minutes=int(LINK_WINDOW.total_seconds() / 60))
         code = new_code()
         expires_at = now + LOGIN_VALIDITY
-        self.links.add_link(digest(code), LOGIN, person.id, None, now, expires_at)
-        return self.notices.login_link(person, self.url(f"/login/{code}"), expires_at, now)
+        code_hash = digest(code)
+        self.links.add_link(code_hash, LOGIN, person.id, None, now, expires_at)
+        key = code_hash[:16]  # names the message, and gives nothing of the code away
+        self.notices.login_link(person, self.url(f"/login/{code}"), expires_at, key, now)
+        return key
 
     def request_login(self, plan: ActivePlan, typed: str, address: str, now: datetime) -> bool:
         """The web form: False when the address asks too often. Whether the name was known

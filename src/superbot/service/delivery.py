@@ -64,11 +64,6 @@ def round_for(kind: ScheduleKind, as_of: date) -> Round:
     return Round(kind, period, as_of)
 
 
-def login_period(now: datetime) -> str:
-    """A login link's outbox period: each link a message of its own."""
-    return now.strftime("%Y%m%dT%H%M%S.%f")
-
-
 def app_channel(platform: str) -> str:
     """The outbox channel of a chat app (``dingtalk_app``): ``dingtalk`` is its group robot."""
     return f"{platform}_app"
@@ -329,13 +324,15 @@ class Delivery:
 
     # -- the web view ------------------------------------------------------------------------
 
-    def login_link(self, person: Person, url: str, expires_at: datetime, now: datetime) -> int:
+    def login_link(
+        self, person: Person, url: str, expires_at: datetime, key: str, now: datetime
+    ) -> int:
         """A login link to the person's own channel, never to a group. Kind ``login``,
-        period: the link's time (each link is a message of its own)."""
+        period ``key``: each link a message of its own."""
         plan = load_plan(self.store)
         view = LoginLinkView(person, url, expires_at.astimezone(plan.zone))
         render = cache(partial(self.renderer.login_link, view))
-        items = list(self._to_person(plan, LOGIN, login_period(now), person, render))
+        items = list(self._to_person(plan, LOGIN, key, person, render))
         return self.outbox.enqueue(items, now)
 
     # -- the review queue: requests to coordinators, decisions to owners ------------------------

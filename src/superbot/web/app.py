@@ -165,6 +165,10 @@ class WebView:
                     response = await self._visit(request, handler, signed_in)
                 except Refused as refused:
                     response = self._refused(request, refused.status)
+                finally:
+                    form = getattr(request.state, "form", None)
+                    if form is not None:
+                        await form.close()  # uploads spooled to disk go now, kept or not
                 for name, value in HEADERS.items():
                     response.headers.setdefault(name, value)
                 response.headers.setdefault("Content-Security-Policy", CSP)
