@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ COORDINATOR = "wangli"  # 王丽, 督查科
 OWNER = "zhangjh"  # 张建华, 高新科: leads zcq8-2, zcq8-3 …; supports zcq8-1
 OTHER = "limh"  # 李明辉, 区发改局: leads zcq8-1
 LEADER = "sunzm"  # 高新科's 分管领导
-LINK = re.compile(r"https://superbot\.example\.gov\.cn(/(?:login|r)/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"https?://[^/\s]+(/(?:login|r)/[A-Za-z0-9_-]+)")
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Web:
     clock: Clock
     outbox: Path
     app: Starlette
+    base: str = BASE
 
     def client(self) -> TestClient:
         return TestClient(self.app, base_url="https://testserver", follow_redirects=False)
@@ -84,7 +86,13 @@ class Web:
         return client
 
     def dispatch(self) -> None:
-        asyncio.run(self.runtime.dispatcher(sleep=no_sleep).dispatch())
+        """Send what is queued, in a thread of its own: Playwright's sync API keeps an event
+        loop running in this one."""
+        thread = threading.Thread(
+            target=asyncio.run, args=(self.runtime.dispatcher(sleep=no_sleep).dispatch(),)
+        )
+        thread.start()
+        thread.join()
 
     def send_reminders(self) -> None:
         round_ = round_for(ScheduleKind.REMINDER, self.clock().date())
@@ -98,8 +106,7 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def web(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:  # noqa: F811
+def make_web(tmp_path: Path, tasks_file: Path, seeded: Path, base: str = BASE) -> Web:  # noqa: F811
     database = tmp_path / "web.db"
     shutil.copyfile(seeded, database)
     clock = Clock(NOW)
@@ -109,7 +116,7 @@ def web(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:  # noq
         outbox_dir=tmp_path / "outbox",
         files_dir=tmp_path / "files",
         environ={},
-        web_url=BASE,
+        web_url=base,
     )
     runtime = FixedRuntime(config, clock)
     runtime.__dict__["env"] = _shared_environment(runtime)
@@ -118,5 +125,11 @@ def web(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:  # noq
         return await runtime.dispatcher(sleep=no_sleep).dispatch()
 
     app = Starlette(routes=runtime.web_view(dispatch).routes())
-    yield Web(runtime, clock, tmp_path / "outbox", app)
-    runtime.store.engine.dispose()
+    return Web(runtime, clock, tmp_path / "outbox", app, base)
+
+
+@pytest.fixture
+def web(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:  # noqa: F811
+    made = make_web(tmp_path, tasks_file, seeded)
+    yield made
+    made.runtime.store.engine.dispose()
