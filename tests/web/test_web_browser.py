@@ -27,7 +27,7 @@ SHOTS = os.environ.get("SUPERBOT_SCREENSHOTS")
 
 
 @pytest.fixture
-def live(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:  # noqa: F811
+def live(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:
     """The web view on 127.0.0.1, in a thread of its own, as `superbot web` serves it."""
     port = free_port()
     web = make_web(tmp_path, tasks_file, seeded, base=f"http://127.0.0.1:{port}")
@@ -90,7 +90,7 @@ def test_a_coordinator_signs_in_filters_and_approves_a_done_with_evidence(
     owner = browser._chromium.new_page(viewport={"width": PHONE, "height": 800})
     owner.goto(live.base + path)
     form = owner.locator("#task-zcq8-2")
-    form.get_by_text("✅ 完成").click()
+    form.get_by_text("已完成", exact=True).click()
     form.locator("textarea[name=note]").fill("已通过验收")
     form.locator("input[type=file]").set_input_files(
         {"name": "验收报告.pdf", "mimeType": "application/pdf", "buffer": PDF}

@@ -188,8 +188,7 @@ class WebView:
         who = viewer(plan, person_id) if person_id is not None else None
         if signed_in and who is None:
             if request.method == "GET":
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse("/login?" + urlencode({"next": target}), 303)
+                return RedirectResponse("/login", 303)
             raise Refused(403, "not signed in")
         visit = Visit(plan, who, now, now.astimezone(plan.zone).date())
         if who is not None and token:
@@ -242,14 +241,7 @@ class WebView:
 
     async def login_form(self, request: Request, visit: Visit) -> Response:
         token = request.cookies.get(FORM_COOKIE) or new_code()
-        response = self._page(
-            "login",
-            visit,
-            form_token=token,
-            sent=False,
-            slow=False,
-            next=_safe_next(request.query_params.get("next")),
-        )
+        response = self._page("login", visit, form_token=token, sent=False, slow=False)
         self._set_cookie(response, FORM_COOKIE, token, max_age=3600)
         return response
 
@@ -270,7 +262,6 @@ class WebView:
             form_token=expected,
             sent=allowed,
             slow=not allowed,
-            next="/",
         )
 
     async def login_confirm(self, request: Request, visit: Visit) -> Response:
@@ -588,13 +579,6 @@ def _signed(visit: Visit) -> Viewer:
 def _field(form: Any, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an address elsewhere (//evil.example)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
 
 
 def _reading(form: Any, indicators: Any) -> Reading:
