@@ -21,7 +21,7 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
-``web/``       login_subject.txt, login.html (Telegram), login.txt, login_email.html: a
+``web/``       link_subject.txt, link.html (Telegram), link.txt, link_email.html: a
                login link for the web view
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
@@ -230,18 +230,20 @@ class MessageRenderer:
     def login_link(self, view: LoginLinkView, channel: str) -> list[Part]:
         """A login link for the web view: one short message on the person's channel."""
         _check(channel)
-        subject = self._line("web/login_subject.txt", view=view)
+        subject = self._line("web/link_subject.txt", view=view)
         if channel == TELEGRAM:
-            return [Part("", Message(subject, self._telegram_one("web/login.html", view=view)))]
-        if channel in APPS or channel in ROBOTS:
-            return [Part("", Message("", self._render("web/login.txt", view=view)))]
+            return [Part("", Message(subject, self._telegram_one("web/link.html", view=view)))]
+        if channel in APPS:  # plain text, as the chat apps' answers
+            return [Part("", Message("", self._render("web/link.txt", view=view)))]
+        if channel in ROBOTS:  # never a person's route; worded all the same
+            return [Part("", Message(subject, self._render("web/link.txt", view=view)))]
         return [
             Part(
                 "",
                 Message(
                     subject,
-                    self._render("web/login.txt", view=view) + "\n",
-                    html=self._render("web/login_email.html", view=view) + "\n",
+                    self._render("web/link.txt", view=view) + "\n",
+                    html=self._render("web/link_email.html", view=view) + "\n",
                 ),
             )
         ]
