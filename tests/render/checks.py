@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from html.parser import HTMLParser
 
 from tests.fakes.telegram_api import TEXT_LIMIT, parse_html, utf16_len
