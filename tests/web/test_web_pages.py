@@ -106,6 +106,13 @@ def test_bad_input_is_answered_in_chinese_and_nothing_is_recorded(web: Web) -> N
     )
     assert script.status_code == 422
     assert "“报告.html”这种文件不能作为佐证上传" in script.text
+    big = client.post(
+        path,
+        data={**fields, "percent": "30"},
+        files={"evidence": ("现场照片.jpg", b"\xff" * (20 * 1024 * 1024 + 1), "image/jpeg")},
+    )
+    assert big.status_code == 422
+    assert "“现场照片.jpg”超过 20 MB" in big.text
     assert not [r for r in web.runtime.store.task_reports("zcq8-2") if r.source == "web"]
     without_token = client.post(path, data={**fields, "csrf": "", "percent": "30"})
     assert without_token.status_code == 403

@@ -204,13 +204,14 @@ class WebView:
 
     async def _form(self, request: Request) -> Any:
         """The request's form, bounded: a plain form small, one with files at most ten of
-        20 MB; a body that does not say its size is refused before it is read."""
+        20 MB; a body that does not say its size is refused before it is read (so nothing
+        is spooled to disk beyond what was announced and allowed)."""
         cached = getattr(request.state, "form", None)
         if cached is not None:
             return cached
         multipart = request.headers.get("content-type", "").startswith("multipart/")
-        if multipart and request.headers.get("content-length") is None:
-            raise Refused(411, "multipart body without a length")
+        if request.headers.get("content-length") is None:  # browsers always say it
+            raise Refused(411, "a form body without a length")
         announced_size(request, MAX_BODY_BYTES if multipart else FORM_BYTES)
         form = await request.form(max_files=MAX_FILES, max_fields=200)
         request.state.form = form
