@@ -159,3 +159,23 @@ def test_a_stranger_and_an_expired_link_get_nothing(live: Web, browser: Browser)
     page.goto(live.base + "/")
     assert page.url.startswith(live.base + "/login")
     page.close()
+
+
+def test_every_page_fits_a_phone_and_a_desktop(live: Web, browser: Browser) -> None:  # noqa: F811
+    plan = live.runtime.store.active_plan()
+    assert plan is not None
+    live.runtime.access.send_login_link(plan, plan.people[COORDINATOR], live.clock())
+    live.dispatch()
+    (login,) = live.links(COORDINATOR)
+    context = browser._chromium.new_context(viewport={"width": PHONE, "height": 800})
+    page = context.new_page()
+    page.goto(live.base + login)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(live.base + "/")
+    paths = ["/", "/tasks", "/tasks/zcq8-1", "/review", "/bulletins", "/departments/gxk"]
+    for width in (PHONE, DESKTOP):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in paths:
+            page.goto(live.base + path)
+            assert Browser.scroll_width(page) <= width, (path, width)
+    context.close()
