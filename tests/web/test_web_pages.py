@@ -245,3 +245,21 @@ def test_a_department_page(web: Web) -> None:
     assert "林思远" in page
     assert "规上工业研发投入攻坚" in page
     assert "配合的任务" in page
+
+
+def test_eleven_files_or_a_broken_body_are_refused(web: Web) -> None:
+    path = report_link(web)
+    client = web.client()
+    fields = form_of(client.get(path).text, "zcq8-2")
+    files = [("evidence", (f"照片{n}.jpg", b"\xff\xd8", "image/jpeg")) for n in range(11)]
+    many = client.post(path, data={**fields, "note": "现场照片"}, files=files)
+    assert many.status_code == 422
+    assert "一次最多上传 10 个文件" in many.text
+    broken = client.post(
+        path,
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno end",
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code == 400
+    assert broken.headers["x-frame-options"] == "DENY"
+    assert not [r for r in web.runtime.store.task_reports("zcq8-2") if r.source == "web"]

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -213,7 +214,11 @@ class WebView:
         if request.headers.get("content-length") is None:  # browsers always say it
             raise Refused(411, "a form body without a length")
         announced_size(request, MAX_BODY_BYTES if multipart else FORM_BYTES)
-        form = await request.form(max_files=MAX_FILES, max_fields=200)
+        try:
+            # One file over the limit is worded by the page (``_files``); a flood is not.
+            form = await request.form(max_files=MAX_FILES + 1, max_fields=200)
+        except HTTPException as error:  # a body that is not a form, or far too many parts
+            raise Refused(400, str(error.detail)) from None
         request.state.form = form
         return form
 
