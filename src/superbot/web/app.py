@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from asyncio import to_thread
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -312,7 +314,7 @@ class WebView:
 
     async def overview(self, request: Request, visit: Visit) -> Response:
         me = _signed(visit)
-        view = overview(self.store, visit.plan, me, visit.today)
+        view = await to_thread(overview, self.store, visit.plan, me, visit.today)
         waiting = self.review.queue(visit.now) if me.reviews else []
         return self._page(
             "overview",
@@ -325,7 +327,7 @@ class WebView:
     async def tasks(self, request: Request, visit: Visit) -> Response:
         me = _signed(visit)
         wanted = self._filter(request, visit.plan)
-        rows = task_table(self.store, visit.plan, me, visit.today, wanted)
+        rows = await to_thread(task_table, self.store, visit.plan, me, visit.today, wanted)
         query = {k: v for k, v in request.query_params.items() if k in FILTERS}
         return self._page(
             "tasks",
@@ -340,7 +342,7 @@ class WebView:
     async def tasks_xlsx(self, request: Request, visit: Visit) -> Response:
         me = _signed(visit)
         wanted = self._filter(request, visit.plan)
-        rows = task_table(self.store, visit.plan, me, visit.today, wanted)
+        rows = await to_thread(task_table, self.store, visit.plan, me, visit.today, wanted)
         words = self.templates.module("web/_words.j2")
         content = task_workbook(rows, words, visit.today, self.templates.texts)
         name = f"{words.tasks_file}-{visit.today.isoformat()}.xlsx"  # type: ignore[attr-defined]
@@ -365,7 +367,7 @@ class WebView:
         task = visit.plan.task(request.path_params["task_id"])
         if task is None or not me.sees_task(task):
             raise Refused(404, "no such task for this viewer")
-        dossier = self.dossiers.build(task.id, visit.now)
+        dossier = await to_thread(self.dossiers.build, task.id, visit.now)
         return self._page("task", visit, view=dossier)
 
     async def evidence_file(self, request: Request, visit: Visit) -> Response:
@@ -446,15 +448,11 @@ class WebView:
             if not me.reads_all:
                 raise Refused(403, "drafts are for coordinators and leaders")
             period = self._draft_period(visit)
-            documents = issue_bulletin(
-                self.store,
-                self.renderer,
-                period,
-                visit.today,
-                visit.now,
-                record=False,
-                formats=(fmt,),
-            ).documents
+            draft = partial(issue_bulletin, record=False, formats=(fmt,))
+            issued = await to_thread(
+                draft, self.store, self.renderer, period, visit.today, visit.now
+            )
+            documents = issued.documents
         else:
             if not MONTH.fullmatch(month):
                 raise Refused(404, "no such month")
@@ -475,7 +473,7 @@ class WebView:
         department_id = request.path_params["department_id"]
         if not me.sees_department(department_id):
             raise Refused(404, "no such department for this viewer")
-        page = department_page(self.store, visit.plan, department_id, visit.today)
+        page = await to_thread(department_page, self.store, visit.plan, department_id, visit.today)
         if page is None:
             raise Refused(404, "no such department")
         return self._page("department", visit, view=page)
