@@ -12,15 +12,16 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.bot.conftest import free_port
+from tests.bot.conftest import ZONE, free_port
 from tests.browser import DESKTOP, PHONE, Browser, browser  # noqa: F401 (the fixture)
 from tests.web.conftest import COORDINATOR, OWNER, Web, make_web
 
 from superbot.server import HttpServer
+from superbot.service.report import ReportRequest, record_report
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SHOTS = os.environ.get("SUPERBOT_SCREENSHOTS")
@@ -51,6 +52,28 @@ def live(tmp_path: Path, tasks_file: Path, seeded: Path) -> Iterator[Web]:
         thread.join(10)
         loop.close()
         web.runtime.store.engine.dispose()
+
+
+def months_of_progress(web: Web) -> None:
+    """Reports from February to June, some behind: an office a few months into its plan
+    (what the 总览 screenshot shows). zcq8-2 is left to the test."""
+    plan = web.runtime.store.active_plan()
+    assert plan is not None
+    for n, task in enumerate(plan.tasks):
+        if task.id == "zcq8-2":
+            continue
+        for month in range(2, 7):
+            at = datetime(2022, month, 15, 10, 0, tzinfo=ZONE)
+            if at.date() < task.start or at.date() > task.due:
+                continue
+            span = (task.due - task.start).days or 1
+            expected = 100 * (at.date() - task.start).days / span
+            percent = max(0, min(95, round(expected) - (n % 5) * 9))
+            record_report(
+                web.runtime.store,
+                ReportRequest(task.id, percent=percent, at=at, by=plan.liaisons(task.lead)[0].id),
+                now=web.clock(),
+            )
 
 
 def shot(page: object, name: str, *, full: bool = True) -> None:
@@ -99,6 +122,7 @@ def test_a_coordinator_signs_in_filters_and_approves_a_done_with_evidence(
     owner.locator("#recorded").wait_for()
     owner.close()
 
+    months_of_progress(live)
     plan = live.runtime.store.active_plan()
     assert plan is not None
     live.runtime.access.send_login_link(plan, plan.people[COORDINATOR], live.clock())
