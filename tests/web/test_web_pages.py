@@ -8,6 +8,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 from tests.bot.conftest import ZONE
+from tests.office import office, pages  # noqa: F401 (the fixture)
 from tests.web.conftest import COORDINATOR, OWNER, Web, csrf_of
 
 from superbot.domain.model import ScheduleKind
@@ -263,3 +264,16 @@ def test_eleven_files_or_a_broken_body_are_refused(web: Web) -> None:
     assert broken.status_code == 400
     assert broken.headers["x-frame-options"] == "DENY"
     assert not [r for r in web.runtime.store.task_reports("zcq8-2") if r.source == "web"]
+
+
+def test_an_issued_bulletin_as_pdf(web: Web, office: None) -> None:  # noqa: F811
+    web.clock.now = datetime(2022, 6, 1, 9, 0, tzinfo=ZONE)
+    web.runtime.delivery.enqueue(round_for(ScheduleKind.BULLETIN, web.clock().date()), web.clock())
+    web.clock.now = datetime(2022, 6, 22, 10, 0, tzinfo=ZONE)
+    client = web.sign_in(OWNER)
+    assert 'href="/bulletins/2022-05.pdf"' in client.get("/bulletins").text
+    pdf = client.get("/bulletins/2022-05.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    first = pages(pdf.content)[0]
+    assert "督查通报" in first

@@ -33,6 +33,7 @@ from superbot.domain.progress import Reading
 from superbot.domain.review import RequestStatus
 from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
+from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
 from superbot.server.inbound import Refused, announced_size
 from superbot.service.access import Access, Viewer, csrf_token, new_code, same_token, viewer
 from superbot.service.conversation import Conversation, SentFile
@@ -72,6 +73,7 @@ DOCUMENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
+    "pdf": "application/pdf",
 }
 XLSX = DOCUMENT_TYPES["xlsx"]
 CSP = (
@@ -432,7 +434,8 @@ class WebView:
         )
         issues = [i for m in months if (i := self.store.bulletin_issue(m)) is not None]
         draft = self._draft_period(visit) if me.reads_all else None
-        return self._page("bulletins", visit, issues=issues, draft=draft)
+        pdf = find_soffice() is not None
+        return self._page("bulletins", visit, issues=issues, draft=draft, pdf=pdf)
 
     def _draft_period(self, visit: Visit) -> Period:
         """The next 通报 to issue: last month's while it is not out, else this month's."""
@@ -442,13 +445,14 @@ class WebView:
     async def bulletin_file(self, request: Request, visit: Visit) -> Response:
         me = _signed(visit)
         month, fmt = request.path_params["month"], request.path_params["fmt"]
-        if fmt not in DOCUMENT_TYPES:
+        if fmt not in DOCUMENT_TYPES or (fmt == "pdf" and find_soffice() is None):
             raise Refused(404, "no such format")
+        source = "docx" if fmt == "pdf" else fmt  # a PDF is the kept Word 公文, converted
         if month == "draft":
             if not me.reads_all:
                 raise Refused(403, "drafts are for coordinators and leaders")
             period = self._draft_period(visit)
-            draft = partial(issue_bulletin, record=False, formats=(fmt,))
+            draft = partial(issue_bulletin, record=False, formats=(source,))
             issued = await to_thread(
                 draft, self.store, self.renderer, period, visit.today, visit.now
             )
@@ -458,9 +462,14 @@ class WebView:
                 raise Refused(404, "no such month")
             period = parse_month(month)
             documents = issued_copy(self.store, period)
-            if fmt not in documents:
+            if source not in documents:
                 raise Refused(404, "not issued")
-        content = documents[fmt]
+        content = documents[source]
+        if fmt == "pdf":
+            try:
+                content = await to_thread(convert, content, f"{period.key}.docx")
+            except (NoConverter, ConversionFailed):
+                raise Refused(500, "LibreOffice could not convert the 通报") from None
         name = f"{self.renderer.bulletin_stem()}-{period.key}.{fmt}"
         if fmt == "html":  # read in the browser, as issued
             response = Response(content, media_type=DOCUMENT_TYPES[fmt])
