@@ -12,6 +12,8 @@ from tests.office import office, pages  # noqa: F401 (the fixture)
 from tests.web.conftest import COORDINATOR, OWNER, Web, csrf_of
 
 from superbot.domain.model import ScheduleKind
+from superbot.domain.periods import parse_month
+from superbot.service.bulletin import build_bulletin
 from superbot.service.delivery import round_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -236,6 +238,17 @@ def test_bulletins_issued_and_the_draft(web: Web) -> None:
     owner = web.sign_in(OWNER)
     assert owner.get("/bulletins/2022-05.xlsx").content == kept["xlsx"]
     assert "草稿" not in owner.get("/bulletins").text
+
+    # The department's line in that 通报: its lights as issued, its score and rank.
+    issued = web.runtime.store.bulletin_issue("2022-05")
+    assert issued is not None
+    ranking = build_bulletin(web.runtime.store, parse_month("2022-05"), issued).ranking
+    gxk = next(r for r in ranking if r.department.id == "gxk")
+    history = owner.get("/departments/gxk").text
+    row = history[history.index("2022年第 1 期（2022-05）") :]
+    row = row[: row.index("</tr>")]
+    cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row)
+    assert cells[:2] == [f"{gxk.score.score:g}", f"第 {gxk.score.rank} 名 / {len(ranking)}"]
 
 
 def test_a_department_page(web: Web) -> None:

@@ -12,8 +12,10 @@ from datetime import date, timedelta
 
 from superbot.domain.lights import Light
 from superbot.domain.model import Campaign, Department, Person
-from superbot.domain.periods import Period, month_of, previous_month
+from superbot.domain.periods import Period, month_of, parse_month, previous_month
+from superbot.domain.ranking import Score
 from superbot.service.access import Viewer
+from superbot.service.bulletin import build_bulletin
 from superbot.service.status import TaskStatus, read_statuses
 from superbot.service.store import ActivePlan, Mention, Store
 from superbot.service.views import LightCounts
@@ -62,10 +64,13 @@ class TaskFilter:
 
 @dataclass(frozen=True)
 class DepartmentMonth:
-    """A department's tasks in one issued 通报: how many had each light."""
+    """A department in one issued 通报: how many of its tasks had each light (as issued), and
+    its score and rank (the 通报's ranking, computed from that month's records)."""
 
     mention: Mention
     counts: LightCounts
+    score: Score | None = None
+    ranked: int = 0  # departments in that ranking
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,9 @@ def department_page(
         for mention in store.mentions(status.task.id):
             by_period.setdefault(mention.period, []).append(mention.light)
             mentions.setdefault(mention.period, mention)
-    history = tuple(DepartmentMonth(mentions[p], _counts(by_period[p])) for p in sorted(by_period))
+    history = tuple(
+        _month(store, department_id, mentions[p], _counts(by_period[p])) for p in sorted(by_period)
+    )
     return DepartmentPage(
         department=department,
         statuses=led,
@@ -176,6 +183,17 @@ def department_page(
         liaisons=frozenset(department.liaisons),
         leaders=tuple(plan.leaders(department_id)),
     )
+
+
+def _month(
+    store: Store, department_id: str, mention: Mention, counts: LightCounts
+) -> DepartmentMonth:
+    issue = store.bulletin_issue(mention.period)
+    if issue is None:
+        return DepartmentMonth(mention, counts)
+    ranking = build_bulletin(store, parse_month(mention.period), issue).ranking
+    mine = next((r.score for r in ranking if r.department.id == department_id), None)
+    return DepartmentMonth(mention, counts, mine, len(ranking))
 
 
 def campaigns_seen(plan: ActivePlan, statuses: Sequence[TaskStatus]) -> list[Campaign]:
