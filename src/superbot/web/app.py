@@ -469,7 +469,7 @@ class WebView:
             try:
                 content = await to_thread(convert, content, f"{period.key}.docx")
             except (NoConverter, ConversionFailed):
-                raise Refused(500, "LibreOffice could not convert the 通报") from None
+                raise Refused(500, "LibreOffice could not convert the bulletin") from None
         name = f"{self.renderer.bulletin_stem()}-{period.key}.{fmt}"
         if fmt == "html":  # read in the browser, as issued
             response = Response(content, media_type=DOCUMENT_TYPES[fmt])
