@@ -106,7 +106,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def make_web(tmp_path: Path, tasks_file: Path, seeded: Path, base: str = BASE) -> Web:  # noqa: F811
+def make_web(
+    tmp_path: Path,
+    tasks_file: Path,
+    seeded: Path,  # noqa: F811
+    base: str = BASE,
+    locale: str | None = None,
+) -> Web:
     database = tmp_path / "web.db"
     shutil.copyfile(seeded, database)
     clock = Clock(NOW)
@@ -117,6 +123,7 @@ def make_web(tmp_path: Path, tasks_file: Path, seeded: Path, base: str = BASE) -
         files_dir=tmp_path / "files",
         environ={},
         web_url=base,
+        locale=locale,
     )
     runtime = FixedRuntime(config, clock)
     runtime.__dict__["env"] = _shared_environment(runtime)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
+from pathlib import Path
 
 from openpyxl import load_workbook
-from tests.bot.conftest import ZONE
+from tests.bot.conftest import ZONE, seeded  # noqa: F401 (the session's seeded database)
 from tests.office import office, pages  # noqa: F401 (the fixture)
-from tests.web.conftest import COORDINATOR, OWNER, Web, csrf_of
+from tests.web.conftest import COORDINATOR, OWNER, Web, csrf_of, make_web
 
 from superbot.domain.model import ScheduleKind
 from superbot.domain.periods import parse_month
@@ -290,3 +291,28 @@ def test_an_issued_bulletin_as_pdf(web: Web, office: None) -> None:  # noqa: F81
     assert pdf.headers["content-type"] == "application/pdf"
     first = pages(pdf.content)[0]
     assert "督查通报" in first
+
+
+def test_the_pages_in_english(tmp_path: Path, tasks_file: Path, seeded: Path) -> None:  # noqa: F811
+    web = make_web(tmp_path, tasks_file, seeded, locale="en")
+    try:
+        assert "Send me a link" in web.client().get("/login").text
+        client = web.sign_in(COORDINATOR)
+        headings = {
+            "/": "By lead department",
+            "/tasks": "Press a column's name to sort",
+            "/tasks/zcq8-2": "Everything, in time order",
+            "/review": "Nothing waits for review",
+            "/bulletins": "Supervision bulletins",
+            "/departments/gxk": "Tasks it leads",
+        }
+        for path, heading in headings.items():
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert heading in page.text, path
+            assert "总览" not in page.text, path  # the navigation is English too
+        report = web.client().get(report_link(web)).text
+        assert "Report progress" in report
+        assert "Done so far" in report
+    finally:
+        web.runtime.store.engine.dispose()
