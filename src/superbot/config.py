@@ -69,6 +69,7 @@ class Config:
     web: bool = True  # SUPERBOT_WEB=off: no web view, no 填报 links in reminders
     web_url: str | None = None  # SUPERBOT_WEB_URL: the address people open (links)
     web_secure: bool | None = None  # SUPERBOT_WEB_SECURE: Secure cookies (default: https URL)
+    log_level: str | None = None  # SUPERBOT_LOG_LEVEL: superbot's own log (libraries: WARNING)
 
     @property
     def apps(self) -> dict[str, DingtalkApp | WecomApp | FeishuApp]:
@@ -158,4 +159,5 @@ class Config:
             web=(get("SUPERBOT_WEB") or "on").lower() not in ("0", "off", "false", "no"),
             web_url=get("SUPERBOT_WEB_URL"),
             web_secure=None if get("SUPERBOT_WEB_SECURE") is None else flag("SUPERBOT_WEB_SECURE"),
+            log_level=get("SUPERBOT_LOG_LEVEL"),
         )

@@ -1,7 +1,7 @@
 """the web view: login and 填报 links (kept hashed) and browser sessions
 
 Revision ID: 0003_web
-Revises: 0003_rules
+Revises: 0003_ux
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import superbot.store.tables
 
 revision = "0003_web"
-down_revision = "0003_rules"
+down_revision = "0003_ux"
 branch_labels = None
 depends_on = None
 
