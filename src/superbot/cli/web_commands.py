@@ -24,7 +24,12 @@ from superbot.service.status import load_plan
 def login(runtime: Runtime, person: str) -> int:
     """把一次性网页登录链接发到此人绑定的渠道（15 分钟内有效，只能用一次）。
 
-    PERSON 为人员编号或姓名。"""
+    PERSON 为人员编号或姓名。
+
+    \b
+    例：superbot login 王丽
+    例：superbot login wangli
+    """
     try:
         plan = load_plan(runtime.store)
     except ServiceError as error:
@@ -66,7 +71,11 @@ def login(runtime: Runtime, person: str) -> int:
 def web(runtime: Runtime) -> int:
     """只运行网页（总览、任务、一事一档、审核、通报、填报页），不运行机器人和定时发送。
 
-    地址见 SUPERBOT_HTTP，链接里的网址见 SUPERBOT_WEB_URL。"""
+    地址见 SUPERBOT_HTTP，链接里的网址见 SUPERBOT_WEB_URL。
+
+    \b
+    例：superbot web（地址为 SUPERBOT_HTTP，默认 127.0.0.1:8080）
+    """
     try:
         load_plan(runtime.store)
     except ServiceError as error:
