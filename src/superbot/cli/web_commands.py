@@ -10,11 +10,11 @@ import click
 from superbot.cli import cli
 from superbot.cli.loop_commands import deliver
 from superbot.cli.runtime import Runtime
-from superbot.domain.suggest import closest
 from superbot.server import HttpServer
-from superbot.service.access import LOGIN_VALIDITY, find_person
+from superbot.service.access import LOGIN_VALIDITY
 from superbot.service.delivery import LOGIN
 from superbot.service.errors import ServiceError
+from superbot.service.people import find_person
 from superbot.service.status import load_plan
 
 
@@ -38,13 +38,10 @@ def login(runtime: Runtime, person: str) -> int:
     if not runtime.config.web:
         runtime.echo(runtime.text("cli.web_off"), err=True)
         return 1
-    found = find_person(plan, person)
-    if found is None:
-        names = [*plan.people, *(p.name for p in plan.people.values())]
-        runtime.echo(
-            runtime.text("cli.login_unknown", who=person, suggestion=closest(person, names)),
-            err=True,
-        )
+    try:
+        found = find_person(plan, person, unknown="invite.unknown_person")
+    except ServiceError as error:
+        runtime.echo(runtime.say(error.text), err=True)
         return 2
     try:
         key = runtime.access.send_login_link(plan, found, runtime.now())

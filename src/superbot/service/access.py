@@ -151,8 +151,10 @@ def viewer(plan: ActivePlan, person_id: str) -> Viewer | None:
     return Viewer(member, Role.LEADER if leads else Role.MEMBER)
 
 
-def find_person(plan: ActivePlan, typed: str) -> Person | None:
-    """A person by id or by name, as they would type it; None when unknown or ambiguous."""
+def person_asking(plan: ActivePlan, typed: str) -> Person | None:
+    """Who the public login form means: an exact id or full name, None when unknown or
+    shared. Stricter than a coordinator's ``people.find_person`` (no part of a name): a
+    stranger typing one character sends nobody a link."""
     typed = typed.strip()
     if not typed:
         return None
@@ -218,7 +220,7 @@ class Access:
         is not said (the page answers the same), so nobody learns who is in the plan."""
         if not self.throttle.allow(address, now):
             return False
-        person = find_person(plan, typed)
+        person = person_asking(plan, typed)
         if person is not None:
             # Over the person's limit, the links already sent still work: nothing more to do.
             with contextlib.suppress(ServiceError):
