@@ -44,7 +44,7 @@ def test_the_database_never_holds_the_code(store: SqlStore) -> None:
 
 def test_a_code_handed_out_before_the_upgrade_still_binds(store: SqlStore) -> None:
     synced(store)
-    with store.engine.begin() as db:  # as 0003_ux kept it: the code itself
+    with store.engine.begin() as db:  # as 0003_web kept it: the code itself
         db.execute(
             text(
                 "INSERT INTO invite (code, person_id, created_at, expires_at)"
@@ -52,7 +52,7 @@ def test_a_code_handed_out_before_the_upgrade_still_binds(store: SqlStore) -> No
             ),
             {"now": NOW.replace(tzinfo=None), "later": datetime(2022, 7, 1)},
         )
-        db.execute(text("UPDATE alembic_version SET version_num = '0003_ux'"))
+        db.execute(text("UPDATE alembic_version SET version_num = '0003_web'"))
     migrate(store.engine)
     with store.engine.connect() as db:
         kept = db.execute(text("SELECT code FROM invite")).scalars().all()

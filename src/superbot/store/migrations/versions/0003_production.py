@@ -1,7 +1,7 @@
 """invite codes kept as their SHA-256 (the first 32 hex digits), never as the code itself
 
 Revision ID: 0003_production
-Revises: 0003_ux
+Revises: 0003_web
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_production"
-down_revision = "0003_ux"
+down_revision = "0003_web"
 branch_labels = None
 depends_on = None
 
