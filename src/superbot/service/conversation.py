@@ -863,10 +863,11 @@ def _require(plan: ActivePlan, who: Member, task: Task, wanted: Right) -> Right:
     """The one rights check: ``wanted`` is NOTES to see a task or add a note, PROGRESS to
     change its percent or state. Returns what the person may do."""
     allowed = right(who, task)
-    lead = plan.departments[task.lead].name
     if allowed is Right.NONE:
-        raise ServiceError("conversation.not_yours", task=task.title, lead=lead)
+        # Only the id the person typed: a task's title and lead are for those who share it.
+        raise ServiceError("conversation.not_yours", task=task.id)
     if wanted is Right.PROGRESS and allowed is Right.NOTES:
+        lead = plan.departments[task.lead].name
         raise ServiceError("conversation.notes_only", task=task.title, lead=lead)
     return allowed
 
