@@ -540,8 +540,8 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "approve、bulletin、check、dossier、extend、form、import、invite、reject、report、"
-            "review、run、schedule、send、status、sync",
+            "accept-reason、approve、bulletin、check、demo、dossier、extend、form、import、invite、"
+            "reject、report、review、run、schedule、send、status、sync",
             id="unknown-command",
         ),
         pytest.param(

@@ -108,7 +108,10 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
         except ServiceError as error:
             runtime.echo(
                 runtime.text(
-                    "cli.demo_bad_event", task=event.task, at=event.at, reason=quiet.say(error.text)
+                    "cli.demo_bad_event",
+                    task=event.task,
+                    at=f"{event.at:%Y-%m-%d %H:%M}",
+                    reason=quiet.say(error.text),
                 ),
                 err=True,
             )
@@ -219,7 +222,7 @@ def _apply(runtime: Runtime, event: Event) -> None:
                 state=State(f["state"]) if f.get("state") else None,
                 note=f.get("note"),
                 by=f.get("by"),
-                at=event.at,
+                at=f"{event.at:%Y-%m-%d %H:%M}",
                 values={str(k): float(v) for k, v in (f.get("values") or {}).items()},
             ),
             now=now,
