@@ -222,7 +222,7 @@ def _apply(runtime: Runtime, event: Event) -> None:
                 state=State(f["state"]) if f.get("state") else None,
                 note=f.get("note"),
                 by=f.get("by"),
-                at=f"{event.at:%Y-%m-%d %H:%M}",
+                at=event.at,
                 values={str(k): float(v) for k, v in (f.get("values") or {}).items()},
             ),
             now=now,
