@@ -21,6 +21,7 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
+``invite/``    subject.txt, email.txt, email.html (a person's own binding code)
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
 
@@ -47,7 +48,7 @@ from superbot.service import buttons
 from superbot.service.dossier import Dossier
 from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
-from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
+from superbot.service.ports import Attachment, Button, InviteMail, Message, Part, PlanNotice
 from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, ReminderView
@@ -155,6 +156,12 @@ class MessageRenderer:
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def invite(self, view: InviteMail, channel: str) -> list[Part]:
+        """A person's own binding code; by email (or the file channel standing in for it)."""
+        _check(channel)
+        subject = self._line("invite/subject.txt", view=view)
+        return [Part("", self._email(subject, "invite", view=view))]
 
     def task_card(self, status: TaskStatus, as_of: date) -> Message:
         """A task on a chat app: its light and progress, with the answer buttons. Sent with
