@@ -4,7 +4,9 @@ the September 通报, 示例 on everything it writes, and the real database unto
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import docx
 import pytest
@@ -21,7 +23,8 @@ def newcomer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
         outbox_dir=tmp_path / "outbox",
         environ={},
     )
-    return Cli(capsys, config)  # the wall clock: the example brings its own days
+    # A newcomer runs it years later: the example brings its own days, whatever today is.
+    return Cli(capsys, config, lambda: datetime(2026, 11, 27, 14, tzinfo=ZoneInfo("Asia/Shanghai")))
 
 
 def test_the_quick_start_shows_a_mid_year_picture(newcomer: Cli, tmp_path: Path) -> None:
