@@ -70,7 +70,7 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
 
     \b
     例：superbot demo
-    例：superbot demo --dir /tmp/示例
+    例：superbot demo --dir /tmp/demo
     """
     source = tasks_path or runtime.config.tasks_path
     example = yaml.safe_load(progress.read_text(encoding="utf-8"))
