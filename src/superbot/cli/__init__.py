@@ -2,27 +2,81 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to PTB 23's timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import click
 
-from superbot.cli.runtime import Runtime
-from superbot.config import Config
 from superbot.domain.text import Text
 
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Command → the module under superbot.cli that defines it. A command's module, and what it
+# imports (telegram, sqlalchemy, openpyxl …), is loaded only when that command runs or its
+# help is shown: `superbot --help` and `superbot status` do not pay for `superbot run`.
+# tests/cli/test_startup.py checks that this lists every command the modules define.
+COMMANDS = {
+    "check": "plan_commands",
+    "sync": "plan_commands",
+    "schedule": "plan_commands",
+    "status": "task_commands",
+    "report": "task_commands",
+    "send": "delivery_commands",
+    "bulletin": "delivery_commands",
+    "run": "delivery_commands",
+    "invite": "bot_commands",
+    "form": "form_commands",
+    "import": "form_commands",
+    "review": "loop_commands",
+    "approve": "loop_commands",
+    "reject": "loop_commands",
+    "extend": "loop_commands",
+    "dossier": "loop_commands",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported from their module on first use."""
+
+    def __init__(self, *args: object, modules: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.modules = modules
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        return sorted({*self.commands, *self.modules})
+
+    def get_command(self, ctx: click.Context | None, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.modules:
+            # Importing the module runs its @cli.command() decorators, which add the command.
+            importlib.import_module(f"{__name__}.{self.modules[name]}")
+        return self.commands.get(name)
+
+
+@click.group(
+    cls=LazyGroup,
+    modules=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="superbot", prog_name="superbot")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """督查督办机器人：任务清单 → 数据库 → 红黄绿灯 → 提醒与通报。"""
     if ctx.obj is None:
-        ctx.obj = Runtime(Config.from_env(os.environ))
+        ctx.obj = _runtime()
+
+
+def _runtime() -> Runtime:
+    from superbot.cli.runtime import Runtime
+    from superbot.config import Config
+
+    return Runtime(Config.from_env(os.environ))
 
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
@@ -30,24 +84,11 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
     Wrong arguments are one line on stderr and status 2; everything else is the command's.
     """
-    from superbot.cli import (  # noqa: F401  (registers the commands)
-        bot_commands,
-        delivery_commands,
-        form_commands,
-        loop_commands,
-        plan_commands,
-        task_commands,
-    )
-
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         status = cli.main(args=args, prog_name="superbot", standalone_mode=False, obj=runtime)
     except click.UsageError as error:
-        runtime = (
-            runtime
-            or (error.ctx.find_root().obj if error.ctx else None)
-            or Runtime(Config.from_env(os.environ))
-        )
+        runtime = runtime or (error.ctx.find_root().obj if error.ctx else None) or _runtime()
         runtime.echo(runtime.say(usage_text(error)), err=True)
         status = 2
     except click.ClickException as error:
@@ -60,7 +101,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     except Exception as error:  # one line for a person; the traceback only when asked for
         if os.environ.get("SUPERBOT_DEBUG"):
             raise
-        fallback = runtime or Runtime(Config.from_env(os.environ))
+        fallback = runtime or _runtime()
         reason = f"{type(error).__name__}: {error}"
         fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
         status = 1

@@ -3,20 +3,16 @@ an email address — to superbot."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-import telegram
-from telegram.error import TelegramError
 
-from superbot.channels.telegram import telegram_bot
 from superbot.cli import cli
-from superbot.cli.runtime import Runtime
-from superbot.service.errors import ServiceError
-from superbot.service.people import INVITE_VALIDITY, create_invite
-from superbot.service.status import load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
 
 
 @cli.command()
@@ -24,13 +20,21 @@ from superbot.service.status import load_plan
 @click.option(
     "--days",
     type=click.IntRange(1, 365),
-    default=INVITE_VALIDITY.days,
+    default=7,  # service.people.INVITE_VALIDITY
     show_default=True,
     help="邀请码有效天数",
 )
 @click.pass_obj
 def invite(runtime: Runtime, person: str, days: int) -> int:
     """为某人生成一次性绑定码和 Telegram 链接（人员编号见 tasks.yaml）。本人点开链接即完成绑定。"""
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from superbot.service.errors import ServiceError
+    from superbot.service.people import create_invite
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         made = create_invite(
@@ -67,6 +71,8 @@ def invite(runtime: Runtime, person: str, days: int) -> int:
 
 
 async def _username(token: str, api_root: str) -> str:
-    bot: telegram.Bot = telegram_bot(token, api_root)
+    from superbot.channels.telegram import telegram_bot
+
+    bot = telegram_bot(token, api_root)
     async with bot:
         return bot.username

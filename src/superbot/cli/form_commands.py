@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from superbot.cli import cli
-from superbot.cli.runtime import Runtime
-from superbot.domain.periods import Period, month_of, parse_month
-from superbot.render.form import form_filename, form_words, form_workbook
-from superbot.service.errors import ServiceError
-from superbot.service.forms import FormImported, build_forms
-from superbot.service.status import PlanClock, load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.domain.periods import Period
+    from superbot.service.forms import FormImported
 
 
 @cli.command()
@@ -30,6 +30,12 @@ from superbot.service.status import PlanClock, load_plan
 @click.pass_obj
 def form(runtime: Runtime, month: str | None, dept: str | None, output: Path) -> int:
     """为各牵头单位生成进度填报表（.xlsx，每单位一份），填好后用 superbot import 导入。"""
+    from superbot.domain.periods import month_of, parse_month
+    from superbot.render.form import form_filename, form_words, form_workbook
+    from superbot.service.errors import ServiceError
+    from superbot.service.forms import build_forms
+    from superbot.service.status import PlanClock, load_plan
+
     try:
         plan = load_plan(runtime.store)
         today = runtime.now().astimezone(PlanClock.of(plan.settings).zone).date()
@@ -71,6 +77,8 @@ def _as_of(period: Period, today: date) -> date:
 def import_(runtime: Runtime, files: tuple[Path, ...], by: str | None) -> int:
     """导入填好的填报表。有问题的表一项也不登记，逐格列出（文件:工作表!单元格: 说明）；
     同一张表再导入不会重复登记。"""
+    from superbot.service.errors import ServiceError
+
     results: list[FormImported] = []
     for path in files:
         try:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.runtime import Runtime
-from superbot.service.delivery import REVIEW
-from superbot.service.errors import ServiceError
-from superbot.service.outbox import DispatchReport, RoundState
-from superbot.service.review import Decided, Waiting
-from superbot.service.status import load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.service.errors import ServiceError
+    from superbot.service.outbox import DispatchReport, RoundState
+    from superbot.service.review import Decided, Waiting
 
 # Telling the owner or the coordinators waits this long for retries before `superbot run`
 # takes over.
@@ -32,6 +31,7 @@ def _refuse(runtime: Runtime, error: ServiceError) -> int:
 
 def deliver(runtime: Runtime, kind: str, period: str) -> tuple[DispatchReport, RoundState]:
     """Send what was just queued for (kind, period) now; `superbot run` retries the rest."""
+    import asyncio
 
     async def drain() -> DispatchReport:
         try:
@@ -48,6 +48,9 @@ def deliver(runtime: Runtime, kind: str, period: str) -> tuple[DispatchReport, R
 @click.pass_obj
 def review(runtime: Runtime, as_json: bool) -> int:
     """列出等待审核的办结申请和延期申请（最早的在前），附说明和佐证。"""
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         waiting = runtime.review.queue(runtime.now())
@@ -89,6 +92,8 @@ def _as_json(w: Waiting, zone: ZoneInfo) -> dict[str, Any]:
 @click.pass_obj
 def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> int:
     """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。"""
+    from superbot.service.errors import ServiceError
+
     try:
         decided = runtime.review.approve(task, note, by, runtime.now())
     except ServiceError as error:
@@ -103,6 +108,8 @@ def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> in
 @click.pass_obj
 def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
     """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。"""
+    from superbot.service.errors import ServiceError
+
     try:
         decided = runtime.review.reject(task, reason, by, runtime.now())
     except ServiceError as error:
@@ -111,6 +118,9 @@ def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> i
 
 
 def _decided(runtime: Runtime, decided: Decided) -> int:
+    from superbot.service.delivery import REVIEW
+    from superbot.service.status import load_plan
+
     period = f"{decided.request.id}-{decided.request.status.value}"
     report, state = deliver(runtime, REVIEW, period)
     plan = load_plan(runtime.store)
@@ -134,6 +144,10 @@ def _decided(runtime: Runtime, decided: Decided) -> int:
 @click.pass_obj
 def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | None) -> int:
     """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。"""
+    from superbot.service.delivery import REVIEW
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         waiting = runtime.review.extend(task, to, reason, by, runtime.now())
     except ServiceError as error:
@@ -168,6 +182,8 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
 @click.pass_obj
 def dossier(runtime: Runtime, task: str, fmt: str, output: Path | None) -> int:
     """一事一档：任务从交办到销号的全部记录，按时间顺序（提醒、报送、佐证、审核、延期、督办、通报）。"""
+    from superbot.service.errors import ServiceError
+
     try:
         view = runtime.dossiers.build(task, runtime.now())
     except ServiceError as error:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.runtime import Runtime
-from superbot.domain.crontab import Crontab, Schedule
-from superbot.domain.model import ScheduleKind
-from superbot.plan.load import LoadResult, Severity, read_plan_file
-from superbot.service.status import workday_calendar
-from superbot.service.sync import sync as sync_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.plan.load import LoadResult
 
 tasks_option = click.option(
     "--tasks",
@@ -28,6 +27,8 @@ tasks_option = click.option(
 
 def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) -> LoadResult:
     """Load tasks.yaml and print every problem as ``PATH:LINE:COL: message``."""
+    from superbot.plan.load import Severity, read_plan_file
+
     result = read_plan_file(tasks_path or runtime.config.tasks_path)
     for problem in result.problems:
         message = runtime.say(problem.text)
@@ -53,6 +54,8 @@ def check(runtime: Runtime, tasks_path: Path | None) -> int:
 @click.pass_obj
 def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
     """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。"""
+    from superbot.service.sync import sync as sync_plan
+
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
@@ -83,6 +86,10 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
 @click.pass_obj
 def schedule(runtime: Runtime, tasks_path: Path | None, start: object, count: int) -> int:
     """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。"""
+    from superbot.domain.crontab import Crontab, Schedule
+    from superbot.domain.model import ScheduleKind
+    from superbot.service.status import workday_calendar
+
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))

@@ -7,22 +7,18 @@ import mimetypes
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
-from superbot.cli.loop_commands import deliver
-from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
-from superbot.cli.runtime import Runtime
-from superbot.domain.lights import Light
-from superbot.domain.model import State
-from superbot.service.delivery import REVIEW
-from superbot.service.errors import NotSynced, ServiceError
-from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
-from superbot.service.report import ReportRequest, record_report
-from superbot.service.status import TaskStatus, load_plan, task_statuses
+from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, ValuesOf, in_zone
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import TaskStatus
 
 
 def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
@@ -37,7 +33,7 @@ def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
 @click.option(
     "--light",
     "lights",
-    type=click.Choice([light.value for light in Light]),
+    type=ValuesOf("superbot.domain.lights.Light"),
     multiple=True,
     help="只看某种灯，可重复",
 )
@@ -52,6 +48,10 @@ def status(
     as_json: bool,
 ) -> int:
     """全部任务的红黄绿灯：进度、截止日期和理由。"""
+    from superbot.domain.lights import Light
+    from superbot.service.errors import NotSynced, ServiceError
+    from superbot.service.status import load_plan, task_statuses
+
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -116,9 +116,7 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
 @click.option(
     "--done", is_flag=True, help="已办结（等同于 100%；规则要求审核时为办结申请，待督查科审核）"
 )
-@click.option(
-    "--state", type=click.Choice([s.value for s in State if s is not State.DONE]), default=None
-)
+@click.option("--state", type=ValuesOf("superbot.domain.model.State", but=("done",)), default=None)
 @click.option("--note", default=None, help="进展说明")
 @click.option("--by", default=None, help="报送人（人员编号）")
 @click.option("--at", "at", type=MOMENT, default=None, help="报送时间，补录时用（默认现在）")
@@ -146,6 +144,13 @@ def report(
     evidence: tuple[Path, ...],
 ) -> int:
     """登记一条进度（电话、当面报送的由督查科代为录入），可附佐证材料。"""
+    from superbot.cli.loop_commands import deliver
+    from superbot.domain.model import State
+    from superbot.service.delivery import REVIEW
+    from superbot.service.errors import ServiceError
+    from superbot.service.report import ReportRequest, record_report
+    from superbot.service.status import load_plan
+
     if (percent is None) == (not done):
         raise click.UsageError(runtime.text("cli.percent_or_done"))
     files = _evidence_files(runtime, evidence)  # checked before anything is recorded
@@ -200,6 +205,8 @@ def report(
 
 def _evidence_files(runtime: Runtime, paths: tuple[Path, ...]) -> list[tuple[Path, bytes]] | None:
     """The files' contents; None (and why, on stderr) when one is too big or too many."""
+    from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
+
     if len(paths) > MAX_FILES:
         runtime.echo(
             runtime.text("cli.evidence_too_many", count=len(paths), limit=MAX_FILES), err=True

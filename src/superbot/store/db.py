@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -59,6 +59,11 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe to call on every start."""
+    if at_head(engine):
+        return  # every command starts here: it need not load Alembic to find nothing to do
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:
@@ -83,6 +88,38 @@ def migrate(engine: Engine) -> None:
         finally:
             if sqlite and raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files as Alembic reads them (None when
+    they do not make one line; then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r"""^revision\s*=\s*["']([^"']+)["']""", source, re.M)
+        parent = re.search(r"""^down_revision\s*=\s*(?:["']([^"']+)["']|None)""", source, re.M)
+        if revision is None or parent is None:
+            return None
+        revisions.add(revision.group(1))
+        if parent.group(1):
+            parents.add(parent.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database already has the newest schema."""
+    head = head_revision()
+    if head is None:
+        return False
+    with engine.connect() as connection:
+        try:
+            found = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except Exception:  # no such table yet: a new database
+            return False
+    return [tuple(row) for row in found] == [(head,)]
 
 
 class LeaderLock:
