@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -69,8 +69,11 @@ class LoopFacts:
     dues: Mapping[str, Due] = field(default_factory=dict)  # task → due moved by an extension
 
 
-def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
-    requests = store.requests()
+def loop_facts(
+    store: Store, plan: ActivePlan, until: datetime, tasks: Sequence[Task] | None = None
+) -> LoopFacts:
+    """For ``tasks`` (default: all of the plan's)."""
+    requests = store.requests(None if tasks is None else [t.id for t in tasks])
     if not requests:
         return LoopFacts()
     zone = plan.zone
@@ -79,7 +82,7 @@ def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
             task_id: local_day(r.requested_at, zone)
             for task_id, r in pending_claims(requests, until).items()
         },
-        dues=dues({t.id: t.due for t in plan.tasks}, requests, until),
+        dues=dues({t.id: t.due for t in (plan.tasks if tasks is None else tasks)}, requests, until),
     )
 
 
@@ -165,7 +168,7 @@ def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> Ta
     clock = PlanClock.of(plan.settings)
     until = end_of_day(as_of, clock.zone)
     latest = store.latest_progress(until, task_ids=[task_id])
-    facts = loop_facts(store, plan, until)
+    facts = loop_facts(store, plan, until, [task])
     return _status(plan, task, latest.get(task_id), as_of, clock, facts)
 
 

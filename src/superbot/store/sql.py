@@ -29,6 +29,7 @@ from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
 from superbot.store.codec import settings_from_json, settings_to_json
 from superbot.store.db import SqlRepository
 from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
+from superbot.store.stamp import plan_stamp, touch_plan
 from superbot.store.tables import (
     AccountRow,
     BulletinIssueRow,
@@ -49,6 +50,9 @@ PLAN_SETTINGS = "plan"
 
 
 class SqlStore(LoopStore, SqlRepository):
+    # The active plan last read, with the stamp it was read under (store/stamp.py).
+    _plan_read: tuple[str | None, ActivePlan] | None = None
+
     # -- the plan --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -112,6 +116,7 @@ class SqlStore(LoopStore, SqlRepository):
                 )
             )
             self._add_version(s, plan, record)
+            touch_plan(s)
 
     def _upsert(self, s: Session, table: Any, entities: Any, now: datetime, values: Any) -> None:
         existing = {row.id: row for row in s.scalars(select(table)).all()}
@@ -184,30 +189,39 @@ class SqlStore(LoopStore, SqlRepository):
                 s.add(old)
 
     def active_plan(self) -> ActivePlan | None:
+        """The plan as it stands; read again only when a sync or a binding changed it."""
         with self.session() as s:
-            setting = s.get(SettingRow, PLAN_SETTINGS)
-            if setting is None:
-                return None
-            departments = s.scalars(
-                select(DepartmentRow)
-                .where(col(DepartmentRow.archived_at).is_(None))
-                .order_by(col(DepartmentRow.position))
-            ).all()
-            people = s.scalars(
-                select(PersonRow)
-                .where(col(PersonRow.archived_at).is_(None))
-                .order_by(col(PersonRow.position))
-            ).all()
-            campaigns = s.scalars(
-                select(CampaignRow)
-                .where(col(CampaignRow.archived_at).is_(None))
-                .order_by(col(CampaignRow.position))
-            ).all()
-            tasks = [t for t, _ in self._tasks(s, active_only=True)]
-            accounts = _accounts(s)
-            last = s.scalars(
-                select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)
-            ).first()
+            stamp = plan_stamp(s)  # first: a plan changed after it is read again next time
+            kept = self._plan_read
+            if kept is not None and kept[0] == stamp:
+                return kept[1]
+            plan = self._read_active_plan(s)
+        if plan is not None:
+            self._plan_read = (stamp, plan)
+        return plan
+
+    def _read_active_plan(self, s: Session) -> ActivePlan | None:
+        setting = s.get(SettingRow, PLAN_SETTINGS)
+        if setting is None:
+            return None
+        departments = s.scalars(
+            select(DepartmentRow)
+            .where(col(DepartmentRow.archived_at).is_(None))
+            .order_by(col(DepartmentRow.position))
+        ).all()
+        people = s.scalars(
+            select(PersonRow)
+            .where(col(PersonRow.archived_at).is_(None))
+            .order_by(col(PersonRow.position))
+        ).all()
+        campaigns = s.scalars(
+            select(CampaignRow)
+            .where(col(CampaignRow.archived_at).is_(None))
+            .order_by(col(CampaignRow.position))
+        ).all()
+        tasks = [t for t, _ in self._tasks(s, active_only=True)]
+        accounts = _accounts(s)
+        last = s.scalars(select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)).first()
         return ActivePlan(
             settings=settings_from_json(setting.value),
             departments={d.id: _department(d) for d in departments},
