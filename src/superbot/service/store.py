@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.ladder import EscalationDocument, Seen
 from superbot.domain.lights import Light
+from superbot.domain.mail import TaskName, TaskNames
 from superbot.domain.model import (
     Account,
     BulletinIssue,
@@ -74,6 +75,11 @@ class ActivePlan:
 
     def task(self, task_id: str) -> Task | None:
         return self._tasks_by_id.get(task_id)
+
+    @cached_property
+    def task_names(self) -> TaskNames:
+        """The index a reply naming tasks by id or title is read with."""
+        return TaskNames(TaskName(t.id, t.title) for t in self.tasks)
 
     @cached_property
     def _tasks_by_id(self) -> dict[str, Task]:

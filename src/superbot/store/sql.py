@@ -160,15 +160,18 @@ class SqlStore(LoopStore, SqlRepository):
         indicators: dict[str, dict[str, IndicatorRow]] = defaultdict(dict)
         for ind in s.scalars(select(IndicatorRow)):
             indicators[ind.task_id][ind.id] = ind
+        changed = [t for t in tasks if tuple(r.department_id for r in supports[t.id]) != t.support]
+        for task in changed:
+            for row in supports[task.id]:
+                s.delete(row)
+        if changed:
+            s.flush()  # the old rows go before their keys come back; once, not once a task
+        s.add_all(
+            TaskSupportRow(task_id=task.id, department_id=department, position=position)
+            for task in changed
+            for position, department in enumerate(task.support)
+        )
         for task in tasks:
-            if tuple(r.department_id for r in supports[task.id]) != task.support:
-                for row in supports[task.id]:
-                    s.delete(row)
-                s.flush()
-                s.add_all(
-                    TaskSupportRow(task_id=task.id, department_id=department, position=position)
-                    for position, department in enumerate(task.support)
-                )
             self._replace_indicators(s, task, indicators[task.id], now)
 
     @staticmethod
