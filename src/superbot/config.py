@@ -66,6 +66,7 @@ class Config:
     wecom: WecomApp | None = None
     feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
+    log_level: str | None = None  # SUPERBOT_LOG_LEVEL: superbot's own log (libraries: WARNING)
 
     @property
     def apps(self) -> dict[str, DingtalkApp | WecomApp | FeishuApp]:
@@ -143,4 +144,5 @@ class Config:
             wecom=wecom,
             feishu=feishu,
             environ=values,
+            log_level=get("SUPERBOT_LOG_LEVEL"),
         )

@@ -21,7 +21,9 @@ from superbot.cli import COMMANDS, main
 from superbot.cli import cli as group
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-HEAVY = ("telegram", "alembic", "openpyxl", "docx", "sqlalchemy", "sqlmodel", "jinja2", "httpx")
+# Help speaks the plan's language (issue 16): it reads the plan's locale, with SQLAlchemy
+# and Jinja; what it must not load is what no help needs.
+HEAVY = ("telegram", "alembic", "openpyxl", "docx", "httpx")
 
 # Runs superbot's command line in this interpreter and prints the top-level packages loaded.
 _LOADED = """

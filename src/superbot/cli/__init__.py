@@ -4,30 +4,35 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 # PTB 22 warns when RetryAfter.retry_after is read as an int; opt in to PTB 23's timedelta.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
+from superbot.cli.help import Group
+from superbot.cli.runtime import Runtime
+from superbot.config import Config
 from superbot.domain.text import Text
-
-if TYPE_CHECKING:
-    from superbot.cli.runtime import Runtime
+from superbot.render.environment import LOCALES
+from superbot.store.db import UnsupportedDatabase
 
 # Command → the module under superbot.cli that defines it. A command's module, and what it
-# imports (telegram, sqlalchemy, openpyxl …), is loaded only when that command runs or its
-# help is shown: `superbot --help` and `superbot status` do not pay for `superbot run`.
-# tests/cli/test_startup.py checks that this lists every command the modules define.
+# imports (telegram, openpyxl, the chat apps …), is loaded only when that command runs or its
+# help is shown. tests/cli/test_startup.py checks that this lists every command defined.
 COMMANDS = {
     "check": "plan_commands",
     "sync": "plan_commands",
     "schedule": "plan_commands",
     "status": "task_commands",
     "report": "task_commands",
+    "history": "task_commands",
+    "undo": "task_commands",
     "send": "delivery_commands",
     "bulletin": "delivery_commands",
     "run": "delivery_commands",
@@ -38,11 +43,13 @@ COMMANDS = {
     "approve": "loop_commands",
     "reject": "loop_commands",
     "extend": "loop_commands",
+    "accept-reason": "loop_commands",
     "dossier": "loop_commands",
+    "demo": "demo_commands",
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A group whose commands are imported from their module on first use."""
 
     def __init__(self, *args: object, modules: dict[str, str], **kwargs: object) -> None:
@@ -69,14 +76,7 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context) -> None:
     """督查督办机器人：任务清单 → 数据库 → 红黄绿灯 → 提醒与通报。"""
     if ctx.obj is None:
-        ctx.obj = _runtime()
-
-
-def _runtime() -> Runtime:
-    from superbot.cli.runtime import Runtime
-    from superbot.config import Config
-
-    return Runtime(Config.from_env(os.environ))
+        ctx.obj = Runtime(Config.from_env(os.environ))
 
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
@@ -85,10 +85,22 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     Wrong arguments are one line on stderr and status 2; everything else is the command's.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # Made before click parses anything: `superbot --help` speaks the plan's language too.
+    runtime = runtime or Runtime(Config.from_env(os.environ))
+    if runtime.config.locale and runtime.config.locale not in LOCALES:
+        runtime.echo(
+            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=LOCALES),
+            err=True,
+        )
+        return _exit(argv, 2)
     try:
         status = cli.main(args=args, prog_name="superbot", standalone_mode=False, obj=runtime)
     except click.UsageError as error:
-        runtime = runtime or (error.ctx.find_root().obj if error.ctx else None) or _runtime()
+        runtime = (
+            runtime
+            or (error.ctx.find_root().obj if error.ctx else None)
+            or Runtime(Config.from_env(os.environ))
+        )
         runtime.echo(runtime.say(usage_text(error)), err=True)
         status = 2
     except click.ClickException as error:
@@ -98,16 +110,72 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         status = exit_.exit_code
     except click.Abort:
         status = 130
+    except UnsupportedDatabase:
+        url = _shown(runtime.config.database_url)
+        runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
+        status = 2
+    except (OperationalError, InterfaceError) as error:  # the server is down, or refuses us
+        if os.environ.get("SUPERBOT_DEBUG"):
+            raise
+        runtime.echo(
+            runtime.text(
+                "cli.database_unreachable",
+                url=_shown(runtime.config.database_url),
+                reason=_database_reason(runtime, error),
+            ),
+            err=True,
+        )
+        status = 1
     except Exception as error:  # one line for a person; the traceback only when asked for
         if os.environ.get("SUPERBOT_DEBUG"):
             raise
-        fallback = runtime or _runtime()
+        fallback = runtime or Runtime(Config.from_env(os.environ))
         reason = f"{type(error).__name__}: {error}"
         fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
         status = 1
+    return _exit(argv, status)
+
+
+def _exit(argv: Sequence[str] | None, status: int | None) -> int:
     if argv is None:
         sys.exit(status or 0)
     return int(status or 0)
+
+
+def _shown(url: str) -> str:
+    """The database URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+# What drivers say, by the cause a person can act on (psycopg's and sqlite3's wording).
+_DATABASE_REASONS = (
+    ("refused", "refused"),
+    ("timeout expired", "timeout"),
+    ("timed out", "timeout"),
+    ("password authentication failed", "password"),
+    ("no password supplied", "password"),
+    ("does not exist", "no_database"),
+    ("could not translate host name", "no_host"),
+    ("name or service not known", "no_host"),
+    ("unable to open database file", "no_file"),
+)
+
+
+def _database_reason(runtime: Runtime, error: OperationalError | InterfaceError) -> str:
+    said = _first_line(error.orig) if error.orig else _first_line(error)
+    for phrase, cause in _DATABASE_REASONS:
+        if phrase in said.lower():
+            return runtime.text("cli.database_reason", cause=cause)
+    return said
+
+
+def _first_line(error: BaseException) -> str:
+    """What a driver says, without the SQL and the background link SQLAlchemy adds."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def usage_text(error: click.UsageError) -> Text:
@@ -152,4 +220,7 @@ def usage_text(error: click.UsageError) -> Text:
                 hi=getattr(kind, "max", None),
             )
         return Text.of("cli.bad_parameter", command=command, param=hint, message=error.message)
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", error.message)
+    if extra:  # click's only other complaint a person meets: words left over
+        return Text.of("cli.extra_arguments", command=command, words=extra.group(1))
     return Text.of("cli.usage_error", message=error.format_message(), command=command)

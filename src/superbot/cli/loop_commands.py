@@ -1,4 +1,5 @@
-"""review · approve · reject · extend · dossier: the supervision loop from the command line."""
+"""review · approve · reject · extend · accept-reason · dossier: the supervision loop from the
+command line."""
 
 from __future__ import annotations
 
@@ -47,7 +48,11 @@ def deliver(runtime: Runtime, kind: str, period: str) -> tuple[DispatchReport, R
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.pass_obj
 def review(runtime: Runtime, as_json: bool) -> int:
-    """列出等待审核的办结申请和延期申请（最早的在前），附说明和佐证。"""
+    """列出等待审核的办结申请和延期申请（最早的在前），附说明和佐证。
+
+    \b
+    例：superbot review
+    """
     from superbot.service.errors import ServiceError
     from superbot.service.status import load_plan
 
@@ -88,10 +93,14 @@ def _as_json(w: Waiting, zone: ZoneInfo) -> dict[str, Any]:
 @cli.command()
 @click.argument("task")
 @click.option("--note", default=None, help="审核意见（可选）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> int:
-    """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。"""
+    """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。
+
+    \b
+    例：superbot approve zcq8-4 --note 材料齐全 --by 王丽
+    """
     from superbot.service.errors import ServiceError
 
     try:
@@ -104,10 +113,14 @@ def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> in
 @cli.command()
 @click.argument("task")
 @click.option("--reason", default=None, help="退回原因：告诉责任单位还差什么（必填）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
-    """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。"""
+    """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。
+
+    \b
+    例：superbot reject zcq8-4 --reason "缺少验收报告"
+    """
     from superbot.service.errors import ServiceError
 
     try:
@@ -140,10 +153,14 @@ def _decided(runtime: Runtime, decided: Decided) -> int:
 @click.argument("task")
 @click.option("--to", "to", type=DAY, required=True, help="申请延期到哪一天，YYYY-MM-DD")
 @click.option("--reason", default=None, help="延期原因（必填）")
-@click.option("--by", default=None, help="申请人（人员编号）")
+@click.option("--by", default=None, help="申请人（人员编号或姓名）")
 @click.pass_obj
 def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | None) -> int:
-    """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。"""
+    """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。
+
+    \b
+    例：superbot extend zcq8-2 --to 2023-3-31 --reason "土地审批未完成"
+    """
     from superbot.service.delivery import REVIEW
     from superbot.service.errors import ServiceError
     from superbot.service.status import load_plan
@@ -157,6 +174,33 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
     runtime.echo(
         runtime.render(
             "cli/extend.txt", waiting=waiting, report=report, state=state, people=plan.people
+        )
+    )
+    return 0
+
+
+@cli.command("accept-reason")
+@click.argument("task")
+@click.option("--reason", default=None, help="认可的理由，如“待区政府协调用地”（必填）")
+@click.option("--by", default=None, help="认可人（人员编号）")
+@click.pass_obj
+def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
+    """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。"""
+    from superbot.service.errors import ServiceError
+    from superbot.service.review import accept_reason
+    from superbot.service.status import load_plan
+
+    try:
+        status = accept_reason(runtime.store, task, reason, by, runtime.now())
+    except ServiceError as error:
+        return _refuse(runtime, error)
+    plan = load_plan(runtime.store)
+    runtime.echo(
+        runtime.text(
+            "cli.reason_accepted",
+            id=status.task.id,
+            title=status.task.title,
+            scored=not plan.settings.scoring.excuse_accepted,
         )
     )
     return 0
@@ -181,7 +225,11 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
 )
 @click.pass_obj
 def dossier(runtime: Runtime, task: str, fmt: str, output: Path | None) -> int:
-    """一事一档：任务从交办到销号的全部记录，按时间顺序（提醒、报送、佐证、审核、延期、督办、通报）。"""
+    """一事一档：任务从交办到销号的全部记录，按时间顺序（提醒、报送、佐证、审核、延期、督办、通报）。
+
+    \b
+    例：superbot dossier zcq8-1 --format docx
+    """
     from superbot.service.errors import ServiceError
 
     try:

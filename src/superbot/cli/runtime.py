@@ -69,10 +69,12 @@ class Runtime:
         config: Config,
         out: TextIO | None = None,
         clock: Callable[[], datetime] | None = None,
+        ask: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.out = out or sys.stdout
         self._clock = clock or _wall_clock
+        self._ask = ask
 
     @cached_property
     def store(self) -> SqlStore:
@@ -96,17 +98,23 @@ class Runtime:
     @cached_property
     def locale(self) -> str:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
-        from superbot.render.environment import FALLBACK_LOCALE
+        from sqlalchemy.exc import SQLAlchemyError
 
-        if self.config.locale:
+        from superbot.render.environment import FALLBACK_LOCALE, LOCALES
+        from superbot.store.db import UnsupportedDatabase
+
+        if self.config.locale in LOCALES:
             return self.config.locale
-        if "store" in self.__dict__ or self._database_exists():
-            plan = self.store.active_plan()
+        if "store" in self.__dict__ or self.database_exists():
+            try:
+                plan = self.store.active_plan()
+            except (UnsupportedDatabase, SQLAlchemyError):
+                return FALLBACK_LOCALE  # the command says what is wrong with the database
             if plan is not None:
                 return plan.settings.locale
         return FALLBACK_LOCALE
 
-    def _database_exists(self) -> bool:
+    def database_exists(self) -> bool:
         url = self.config.database_url
         if url.startswith("sqlite:///"):
             return os.path.exists(url.removeprefix("sqlite:///"))
@@ -142,6 +150,15 @@ class Runtime:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def confirm(self, question: str) -> bool | None:
+        """A yes/no from the person at the terminal; None when nobody is there to answer
+        (a script, cron): the caller refuses rather than guesses."""
+        if self._ask is not None:
+            return self._ask(question)
+        if not sys.stdin.isatty():
+            return None
+        return click.confirm(question, default=False, err=True)
 
     # -- delivery ------------------------------------------------------------------------
 

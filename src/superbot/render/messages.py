@@ -21,6 +21,7 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
+``invite/``    subject.txt, email.txt, email.html (a person's own binding code)
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
 
@@ -38,7 +39,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from superbot.domain.ranking import POINTS
 from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.form import form_filename, form_words, form_workbook
@@ -48,7 +48,7 @@ from superbot.service import buttons
 from superbot.service.dossier import Dossier
 from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
-from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
+from superbot.service.ports import Attachment, Button, InviteMail, Message, Part, PlanNotice
 from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, ReminderView
@@ -154,6 +154,12 @@ class MessageRenderer:
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def invite(self, view: InviteMail, channel: str) -> list[Part]:
+        """A person's own binding code; by email (or the file channel standing in for it)."""
+        _check(channel)
+        subject = self._line("invite/subject.txt", view=view)
+        return [Part("", self._email(subject, "invite", view=view))]
 
     def task_card(self, status: TaskStatus, as_of: date) -> Message:
         """A task on a chat app: its light and progress, with the answer buttons. Sent with
@@ -344,8 +350,8 @@ class MessageRenderer:
         return (Attachment(form_filename(self._templates, form), content, XLSX_MIME),)
 
     def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
-        # The footer prints the ranking formula from the weights the scores were made with.
-        return {"view": view, "weights": view.weights, "points": view.points or dict(POINTS)}
+        # The footer words the scheme from the settings the scores were made with.
+        return {"view": view, "scoring": view.scoring}
 
     def _filename(self, view: Bulletin, fmt: str) -> str:
         stem = str(self._words("_words.j2").bulletin_file)
@@ -387,7 +393,6 @@ class MessageRenderer:
 
     def _workbook(self, view: Bulletin) -> bytes:
         words = self._words("bulletin/xlsx.j2")
-        points = view.points or dict(POINTS)
         return bulletin_workbook(
             view,
             WorkbookWords(
@@ -399,7 +404,7 @@ class MessageRenderer:
                 fonts={str(k): str(v) for k, v in words.fonts.items()},
                 separator=str(words.separator),
                 month=_plain(words.month(view.period)),
-                formula=_plain(words.formula(view.weights, points)),
+                formula=_plain(words.formula(view)),
                 say=self._templates.texts,
                 places={entry.department.id: _plain(words.place(entry)) for entry in view.ranking},
                 page_header=_plain(words.page_header(view)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import CalendarSpec, WorkdayCalendar
 from superbot.domain.lights import Assessment, Light, assess
-from superbot.domain.model import Campaign, Department, PlanSettings, Report, Task
+from superbot.domain.model import Campaign, Department, PlanSettings, Report, State, Task
 from superbot.domain.periods import end_of_day, local_day
 from superbot.domain.review import Due, dues, pending_claims
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.errors import NotSynced, ServiceError
+from superbot.service.people import find_department
 from superbot.service.store import ActivePlan, Store
 
 
@@ -67,23 +68,68 @@ class LoopFacts:
 
     claims: Mapping[str, date] = field(default_factory=dict)  # task → day of a pending 办结申请
     dues: Mapping[str, Due] = field(default_factory=dict)  # task → due moved by an extension
+    excused: frozenset[str] = frozenset()  # 受阻 for a reason a coordinator accepted
+    # task → indicator → latest value: read only when indicators can change a light
+    values: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def loop_facts(
     store: Store, plan: ActivePlan, until: datetime, tasks: Sequence[Task] | None = None
 ) -> LoopFacts:
-    """For ``tasks`` (default: all of the plan's)."""
-    requests = store.requests(None if tasks is None else [t.id for t in tasks])
+    """For ``tasks`` (default: all of the plan's): a reply's light reads its task's alone."""
+    ids = None if tasks is None else [t.id for t in tasks]
+    requests = store.requests(ids)
+    # Read only where the scheme uses them: a default plan's status costs no extra query.
+    excused = (
+        excused_tasks(store, until, task_ids=ids)
+        if plan.settings.scoring.excuse_accepted
+        else frozenset()
+    )
+    rules = plan.settings.rules
+    values: dict[str, dict[str, float]] = {}
+    if rules.indicator_yellow is not None or rules.indicator_red is not None:
+        for (task_id, indicator_id), (value, _) in store.latest_values(until, ids).items():
+            values.setdefault(task_id, {})[indicator_id] = value
     if not requests:
-        return LoopFacts()
+        return LoopFacts(excused=excused, values=values)
     zone = plan.zone
     return LoopFacts(
+        excused=excused,
+        values=values,
         claims={
             task_id: local_day(r.requested_at, zone)
             for task_id, r in pending_claims(requests, until).items()
         },
         dues=dues({t.id: t.due for t in (plan.tasks if tasks is None else tasks)}, requests, until),
     )
+
+
+def excused_tasks(
+    store: Store,
+    until: datetime,
+    accepted_by: datetime | None = None,
+    task_ids: Collection[str] | None = None,
+) -> frozenset[str]:
+    """Tasks 受阻 at ``until`` whose reason a coordinator accepted (by ``accepted_by``, ``until``
+    when not given) since they last became blocked: an acceptance holds while the task stays
+    blocked, not for a later blockage."""
+    accepted = store.accepted_reasons(accepted_by or until)
+    if task_ids is not None:
+        accepted = {t: times for t, times in accepted.items() if t in task_ids}
+    excused = set()
+    for task_id, times in accepted.items():
+        progress = [r for r in store.task_reports(task_id) if r.is_progress and r.at <= until]
+        progress.sort(key=lambda r: r.at)
+        if not progress or progress[-1].state is not State.BLOCKED:
+            continue
+        blocked_since = progress[-1].at
+        for report in reversed(progress):
+            if report.state is not State.BLOCKED:
+                break
+            blocked_since = report.at
+        if any(at >= blocked_since for at in times):
+            excused.add(task_id)
+    return frozenset(excused)
 
 
 def assess_tasks(
@@ -130,6 +176,8 @@ def _status(
             clock.zone,
             claimed_on=facts.claims.get(task.id),
             original_due=due.original if due is not None else None,
+            excused=task.id in facts.excused,
+            values=facts.values.get(task.id),
         ),
     )
 
@@ -147,10 +195,8 @@ def task_statuses(
         raise ServiceError(
             "status.unknown_campaign", id=campaign, suggestion=closest(campaign, plan.campaigns)
         )
-    if lead is not None and lead not in plan.departments:
-        raise ServiceError(
-            "status.unknown_department", id=lead, suggestion=closest(lead, plan.departments)
-        )
+    if lead is not None:
+        lead = find_department(plan, lead).id
     statuses = [
         s
         for s in read_statuses(store, plan, as_of)
@@ -158,6 +204,11 @@ def task_statuses(
         and (lead is None or s.task.lead == lead)
     ]
     return plan, statuses
+
+
+def by_urgency(statuses: Iterable[TaskStatus]) -> list[TaskStatus]:
+    """Worst first: red before yellow … done; the sooner due first within a light."""
+    return sorted(statuses, key=lambda s: (s.light.severity, s.task.due))
 
 
 def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> TaskStatus:

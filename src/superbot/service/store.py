@@ -190,10 +190,17 @@ class Store(Protocol):
         ...
 
     def reports_between(self, since: datetime, until: datetime) -> list[Report]:
-        """Reports made at or after ``since`` and at or before ``until``, oldest first."""
+        """Reports made at or after ``since`` and at or before ``until``, oldest first;
+        withdrawn ones left out, as everywhere but a task's history."""
         ...
 
-    def task_reports(self, task_id: str) -> list[Report]: ...
+    def task_reports(self, task_id: str, *, withdrawn: bool = False) -> list[Report]:
+        """A task's reports, oldest first; with ``withdrawn``, those withdrawn too (marked)."""
+        ...
+
+    def report(self, report_id: int) -> Report | None: ...
+
+    def withdraw_report(self, report_id: int, now: datetime) -> Report: ...
 
     def add_report(self, report: Report, source_ref: str | None = None) -> Report: ...
 
@@ -201,7 +208,9 @@ class Store(Protocol):
         """The report made from ``source_ref`` (a message, a form row), if any."""
         ...
 
-    def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]: ...
+    def latest_values(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], tuple[float, datetime]]: ...
 
     def bulletin_issue(self, period: str) -> BulletinIssue | None: ...
 
@@ -225,6 +234,15 @@ class Store(Protocol):
     ) -> tuple[Report, Request | None]:
         """``add_report``, and in the same transaction: a "done" under ``review`` is a pending
         办结申请 (returned); other progress withdraws a pending one."""
+        ...
+
+    def accept_reason(
+        self, task_id: str, at: datetime, person_id: str | None, note: str | None
+    ) -> None:
+        """A coordinator accepted the reason ``task_id`` is 受阻 (正当理由)."""
+
+    def accepted_reasons(self, until: datetime) -> dict[str, list[datetime]]:
+        """When each task's reasons were accepted, up to ``until``."""
         ...
 
     def requests(self, task_ids: Collection[str] | None = None) -> list[Request]: ...

@@ -17,16 +17,23 @@ from superbot.domain.model import (
     BulletinIssue,
     Campaign,
     Department,
+    Direction,
     Indicator,
+    IndicatorKind,
     Person,
     Plan,
     Report,
     State,
     Task,
 )
-from superbot.domain.review import Request
+from superbot.domain.review import Request, RequestStatus
 from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
-from superbot.store.codec import settings_from_json, settings_to_json
+from superbot.store.codec import (
+    milestones_from_json,
+    milestones_to_json,
+    settings_from_json,
+    settings_to_json,
+)
 from superbot.store.db import SqlRepository
 from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
 from superbot.store.stamp import plan_stamp, touch_plan
@@ -39,6 +46,7 @@ from superbot.store.tables import (
     PersonRow,
     ReportRow,
     ReportValueRow,
+    RequestRow,
     SchedulerStateRow,
     SettingRow,
     SyncRunRow,
@@ -184,6 +192,9 @@ class SqlStore(LoopStore, SqlRepository):
                 task_id=task.id, id=indicator.id, name=indicator.name
             )
             row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
+            row.direction = None if indicator.direction is Direction.UP else indicator.direction
+            row.kind = None if indicator.kind is IndicatorKind.AMOUNT else indicator.kind
+            row.quarterly = list(indicator.quarterly) or None
             row.position, row.archived_at = position, None
             s.add(row)
         for ident, old in existing.items():
@@ -262,7 +273,17 @@ class SqlStore(LoopStore, SqlRepository):
             .where(col(IndicatorRow.archived_at).is_(None))
             .order_by(col(IndicatorRow.position))
         ).all():
-            indicators[ind.task_id].append(Indicator(ind.id, ind.name, ind.unit, ind.target))
+            indicators[ind.task_id].append(
+                Indicator(
+                    ind.id,
+                    ind.name,
+                    ind.unit,
+                    ind.target,
+                    Direction(ind.direction or Direction.UP),
+                    IndicatorKind(ind.kind or IndicatorKind.AMOUNT),
+                    tuple(ind.quarterly or ()),
+                )
+            )
         return [
             (
                 Task(
@@ -275,6 +296,8 @@ class SqlStore(LoopStore, SqlRepository):
                     support=tuple(support[row.id]),
                     description=row.description,
                     indicators=tuple(indicators[row.id]),
+                    weight=1.0 if row.weight is None else row.weight,
+                    milestones=milestones_from_json(row.milestones),
                 ),
                 row.archived_at is not None,
             )
@@ -298,6 +321,7 @@ class SqlStore(LoopStore, SqlRepository):
         progress = [
             col(ReportRow.reported_at) <= until,
             col(ReportRow.percent).is_not(None),
+            col(ReportRow.withdrawn_at).is_(None),
             ~unaccepted_claim(),
         ]
         if task_ids is not None:
@@ -332,19 +356,47 @@ class SqlStore(LoopStore, SqlRepository):
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .where(col(ReportRow.reported_at) >= since, col(ReportRow.reported_at) <= until)
+                .where(
+                    col(ReportRow.reported_at) >= since,
+                    col(ReportRow.reported_at) <= until,
+                    col(ReportRow.withdrawn_at).is_(None),
+                )
                 .order_by(col(ReportRow.reported_at), col(ReportRow.id))
             ).all()
             return self._reports(s, list(rows))
 
-    def task_reports(self, task_id: str) -> list[Report]:
+    def task_reports(self, task_id: str, *, withdrawn: bool = False) -> list[Report]:
+        query = select(ReportRow).where(col(ReportRow.task_id) == task_id)
+        if not withdrawn:
+            query = query.where(col(ReportRow.withdrawn_at).is_(None))
         with self.session() as s:
-            rows = s.scalars(
-                select(ReportRow)
-                .where(col(ReportRow.task_id) == task_id)
-                .order_by(col(ReportRow.reported_at), col(ReportRow.id))
-            ).all()
+            rows = s.scalars(query.order_by(col(ReportRow.reported_at), col(ReportRow.id))).all()
             return self._reports(s, list(rows))
+
+    def report(self, report_id: int) -> Report | None:
+        with self.session() as s:
+            row = s.get(ReportRow, report_id)
+            return self._reports(s, [row])[0] if row is not None else None
+
+    def withdraw_report(self, report_id: int, now: datetime) -> Report:
+        """Marked, never deleted; a 办结申请 it made and nobody decided yet goes with it."""
+        with self.session() as s:
+            row = s.get(ReportRow, report_id)
+            assert row is not None
+            if row.withdrawn_at is None:
+                row.withdrawn_at = now
+                s.add(row)
+                for request in s.scalars(
+                    select(RequestRow).where(
+                        col(RequestRow.report_id) == report_id,
+                        col(RequestRow.status) == RequestStatus.PENDING.value,
+                    )
+                ).all():
+                    request.status = RequestStatus.WITHDRAWN.value
+                    request.decided_at = now
+                    s.add(request)
+                s.flush()
+            return self._reports(s, [row])[0]
 
     def add_report(self, report: Report, source_ref: str | None = None) -> Report:
         """Insert, or update the report already made from ``source_ref`` (an edited message)."""
@@ -397,8 +449,10 @@ class SqlStore(LoopStore, SqlRepository):
             ).first()
             return self._reports(s, [row])[0] if row is not None else None
 
-    def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
-        """Per (task, indicator), the newest reported value at or before ``until``."""
+    def latest_values(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], tuple[float, datetime]]:
+        """Per (task, indicator; only ``task_ids``'), the newest value at or before ``until``."""
         query = (
             select(
                 col(ReportRow.task_id),
@@ -407,9 +461,11 @@ class SqlStore(LoopStore, SqlRepository):
                 col(ReportRow.reported_at),
             )
             .join(ReportRow, col(ReportRow.id) == col(ReportValueRow.report_id))
-            .where(col(ReportRow.reported_at) <= until)
+            .where(col(ReportRow.reported_at) <= until, col(ReportRow.withdrawn_at).is_(None))
             .order_by(col(ReportRow.reported_at), col(ReportRow.id))
         )
+        if task_ids is not None:
+            query = query.where(col(ReportRow.task_id).in_(list(task_ids)))
         with self.session() as s:
             rows = s.execute(query).all()
         return {(task, indicator): (value, at) for task, indicator, value, at in rows}
@@ -485,6 +541,7 @@ class SqlStore(LoopStore, SqlRepository):
                 source=r.source,
                 id=r.id,
                 recorded_at=r.recorded_at.astimezone(UTC),
+                withdrawn_at=r.withdrawn_at.astimezone(UTC) if r.withdrawn_at else None,
             )
             for r in rows
         ]
@@ -511,7 +568,7 @@ def _issue(row: BulletinIssueRow) -> BulletinIssue:
 
 
 def _department(row: DepartmentRow) -> Department:
-    return Department(row.id, row.name, *department_roles(row))
+    return Department(row.id, row.name, *department_roles(row), category=row.category)
 
 
 def _person(row: PersonRow) -> Person:
@@ -532,7 +589,12 @@ def _campaign(row: CampaignRow) -> Campaign:
 
 
 def _department_values(d: Department) -> dict[str, Any]:
-    return {"name": d.name, "liaisons": list(d.liaisons), "leaders": list(d.leaders)}
+    return {
+        "name": d.name,
+        "liaisons": list(d.liaisons),
+        "leaders": list(d.leaders),
+        "category": d.category,
+    }
 
 
 def _person_values(p: Person, coordinator: bool) -> dict[str, Any]:
@@ -560,4 +622,6 @@ def _task_values(t: Task) -> dict[str, Any]:
         "lead_id": t.lead,
         "start": t.start,
         "due": t.due,
+        "weight": None if t.weight == 1 else t.weight,
+        "milestones": milestones_to_json(t.milestones) or None,
     }
