@@ -21,9 +21,9 @@ from superbot.cli import COMMANDS, main
 from superbot.cli import cli as group
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-# Help speaks the plan's language (issue 16): it reads the plan's locale, with SQLAlchemy
-# and Jinja; what it must not load is what no help needs.
-HEAVY = ("telegram", "alembic", "openpyxl", "docx", "httpx")
+# Help speaks the plan's language (issue 16), so it loads Jinja; with no database yet, it
+# needs nothing else.
+HEAVY = ("telegram", "alembic", "openpyxl", "docx", "sqlalchemy", "sqlmodel", "httpx")
 
 # Runs superbot's command line in this interpreter and prints the top-level packages loaded.
 _LOADED = """
@@ -46,8 +46,8 @@ def loaded_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
-def test_help_loads_none_of_the_heavy_parts() -> None:
-    loaded = loaded_by("--help")
+def test_help_loads_none_of_the_heavy_parts(tmp_path: Path) -> None:
+    loaded = loaded_by("--help", env={"SUPERBOT_DATABASE_URL": f"sqlite:///{tmp_path}/none.db"})
     assert "click" in loaded  # the probe works
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 

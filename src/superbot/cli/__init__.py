@@ -12,15 +12,11 @@ from collections.abc import Sequence
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from superbot.cli.help import Group
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.text import Text
-from superbot.render.environment import LOCALES
-from superbot.store.db import UnsupportedDatabase
 
 # Command → the module under superbot.cli that defines it. A command's module, and what it
 # imports (telegram, openpyxl, the chat apps …), is loaded only when that command runs or its
@@ -87,9 +83,9 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     args = list(sys.argv[1:] if argv is None else argv)
     # Made before click parses anything: `superbot --help` speaks the plan's language too.
     runtime = runtime or Runtime(Config.from_env(os.environ))
-    if runtime.config.locale and runtime.config.locale not in LOCALES:
+    if runtime.config.locale and runtime.config.locale not in _locales():
         runtime.echo(
-            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=LOCALES),
+            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=_locales()),
             err=True,
         )
         return _exit(argv, 2)
@@ -110,25 +106,23 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         status = exit_.exit_code
     except click.Abort:
         status = 130
-    except UnsupportedDatabase:
-        url = _shown(runtime.config.database_url)
-        runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
-        status = 2
-    except (OperationalError, InterfaceError) as error:  # the server is down, or refuses us
-        if os.environ.get("SUPERBOT_DEBUG"):
-            raise
-        runtime.echo(
-            runtime.text(
-                "cli.database_unreachable",
-                url=_shown(runtime.config.database_url),
-                reason=_database_reason(runtime, error),
-            ),
-            err=True,
-        )
-        status = 1
     except Exception as error:  # one line for a person; the traceback only when asked for
+        if _unsupported_database(error):
+            url = _shown(runtime.config.database_url)
+            runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
+            return _exit(argv, 2)
         if os.environ.get("SUPERBOT_DEBUG"):
             raise
+        if _database_down(error):  # the server is down, or refuses us
+            runtime.echo(
+                runtime.text(
+                    "cli.database_unreachable",
+                    url=_shown(runtime.config.database_url),
+                    reason=_database_reason(runtime, error),
+                ),
+                err=True,
+            )
+            return _exit(argv, 1)
         fallback = runtime or Runtime(Config.from_env(os.environ))
         reason = f"{type(error).__name__}: {error}"
         fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
@@ -142,8 +136,32 @@ def _exit(argv: Sequence[str] | None, status: int | None) -> int:
     return int(status or 0)
 
 
+# The database's errors are recognised without importing SQLAlchemy for every command (a
+# command that never opened the database cannot have raised them).
+def _unsupported_database(error: Exception) -> bool:
+    db = sys.modules.get("superbot.store.db")
+    return db is not None and isinstance(error, db.UnsupportedDatabase)
+
+
+def _database_down(error: Exception) -> bool:
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _locales() -> tuple[str, ...]:
+    from superbot.render.environment import LOCALES
+
+    return tuple(LOCALES)
+
+
 def _shown(url: str) -> str:
     """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -164,8 +182,9 @@ _DATABASE_REASONS = (
 )
 
 
-def _database_reason(runtime: Runtime, error: OperationalError | InterfaceError) -> str:
-    said = _first_line(error.orig) if error.orig else _first_line(error)
+def _database_reason(runtime: Runtime, error: Exception) -> str:
+    orig = getattr(error, "orig", None)
+    said = _first_line(orig) if orig else _first_line(error)
     for phrase, cause in _DATABASE_REASONS:
         if phrase in said.lower():
             return runtime.text("cli.database_reason", cause=cause)

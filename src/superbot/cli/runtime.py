@@ -98,14 +98,15 @@ class Runtime:
     @cached_property
     def locale(self) -> str:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
-        from sqlalchemy.exc import SQLAlchemyError
-
         from superbot.render.environment import FALLBACK_LOCALE, LOCALES
-        from superbot.store.db import UnsupportedDatabase
 
         if self.config.locale in LOCALES:
             return self.config.locale
         if "store" in self.__dict__ or self.database_exists():
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from superbot.store.db import UnsupportedDatabase
+
             try:
                 plan = self.store.active_plan()
             except (UnsupportedDatabase, SQLAlchemyError):
