@@ -42,6 +42,8 @@ COMMANDS = {
     "accept-reason": "loop_commands",
     "dossier": "loop_commands",
     "demo": "demo_commands",
+    "login": "web_commands",
+    "web": "web_commands",
 }
 
 

@@ -64,6 +64,7 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
 
     \b
     例：superbot demo
+    例：superbot demo --dir /tmp/demo
     """
     from superbot.cli.runtime import Runtime
     from superbot.config import Config

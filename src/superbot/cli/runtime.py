@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
     from superbot.channels.imap import ImapInbox
     from superbot.channels.smtp_inbound import InboundSmtp
     from superbot.chat.app import ChatApp
+    from superbot.domain.periods import Period
     from superbot.render.environment import Templates
     from superbot.render.messages import MessageRenderer
     from superbot.render.terminal import Painter
     from superbot.server import HttpServer
+    from superbot.service.access import Access
     from superbot.service.conversation import Conversation
     from superbot.service.delivery import Delivery, Reach
     from superbot.service.dossier import Dossiers
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
     from superbot.store.mail import SqlMail
     from superbot.store.outbox import SqlOutbox
     from superbot.store.sql import SqlStore
+    from superbot.store.web import SqlLinks
+    from superbot.web.app import WebView
 
 MailIntake = Callable[..., Awaitable["Handled"]]
 
@@ -61,6 +66,10 @@ class Stream(Protocol):
 class Inbound:
     server: HttpServer | None
     streams: list[Stream]
+    web_paths: frozenset[str] = frozenset()
+    # Only the web view, at the default address nobody asked for: if it is taken, run goes on
+    # without the web view (and says so) rather than not at all.
+    optional: bool = False
 
 
 class Runtime:
@@ -207,6 +216,7 @@ class Runtime:
             reply_ways=self.reply_way,
             refused_mails=self.mail.refused_between,
             evidence=self.conversations,
+            report_links=self._report_link if self.config.web else None,
         )
 
     @cached_property
@@ -466,6 +476,7 @@ class Runtime:
         apps: dict[str, ChatApp],
         bot: BotApplication | None = None,
         webhook: Webhook | None = None,
+        dispatch: Callable[[], Awaitable[object]] | None = None,
     ) -> Inbound:
         """What takes requests from outside: the HTTP server's routes (when something needs
         them, or SUPERBOT_HTTP asks for the server) and the connections superbot opens."""
@@ -515,8 +526,56 @@ class Runtime:
                         feishu.api_url, feishu.app_id, feishu.app_secret, apps["feishu"].handle
                     )
                 )
+        web_paths: frozenset[str] = frozenset()
+        optional = False
+        if config.web:
+            web = self.web_view(dispatch).routes()
+            web_paths = frozenset(str(getattr(r, "path", "")) for r in web)
+            routes += web  # after the callbacks: their fixed paths come first
+            optional = not needed and config.http is None and config.web_url is None
+            needed = True
         server = HttpServer(config.http_address, routes) if needed else None
-        return Inbound(server, streams)
+        return Inbound(server, streams, web_paths, optional)
+
+    # -- the web view ---------------------------------------------------------------------------
+
+    @cached_property
+    def links(self) -> SqlLinks:
+        from superbot.store.web import SqlLinks
+
+        return SqlLinks(self.store.engine)
+
+    @cached_property
+    def access(self) -> Access:
+        from superbot.service.access import Access
+
+        return Access(self.links, self.delivery, lambda path: self.config.web_base + path)
+
+    def _report_link(self, person_id: str, month: Period, now: datetime) -> str:
+        """A reminder's 填报 link: open until the round's month is over, in the plan's zone."""
+        from superbot.domain.periods import start_of_day
+
+        plan = self.store.active_plan()
+        zone = plan.zone if plan is not None else ZoneInfo("UTC")
+        until = start_of_day(month.last + timedelta(days=1), zone)
+        return self.access.report_link(person_id, month.key, until, now)
+
+    def web_view(self, dispatch: Callable[[], Awaitable[object]] | None = None) -> WebView:
+        from superbot.web.app import WebView
+
+        return WebView(
+            store=self.store,
+            access=self.access,
+            conversation=self.conversation,
+            review=self.review,
+            dossiers=self.dossiers,
+            renderer=self.renderer,
+            templates=self.templates,
+            evidence=self.evidence,
+            clock=self.now,
+            secure=self.config.secure_cookies,
+            dispatch=dispatch,
+        )
 
     async def aclose(self) -> None:
         if "channels" in self.__dict__:
