@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import signal
@@ -10,33 +9,22 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
-from superbot.bot.app import Webhook, serve
-from superbot.bot.reload import TasksFileReload
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.plan_commands import load_tasks
-from superbot.cli.runtime import Runtime
-from superbot.domain.model import ScheduleKind
-from superbot.domain.periods import Period, parse_month, previous_month
-from superbot.render.messages import DOCUMENT_FORMATS
-from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
-from superbot.scheduler import PlanFile, Runner, next_rounds
-from superbot.service.bulletin import issue_of
-from superbot.service.delivery import round_for
-from superbot.service.errors import ServiceError
-from superbot.service.issuing import issue_bulletin, issued_copy
-from superbot.service.status import load_plan
-from superbot.service.supervision import Supervision
+from superbot.render import DOCUMENT_FORMATS
 
-KINDS = {
-    "reminders": ScheduleKind.REMINDER,
-    "bulletin": ScheduleKind.BULLETIN,
-    "digest": ScheduleKind.DIGEST,
-}
+if TYPE_CHECKING:
+    import asyncio
+
+    from superbot.cli.runtime import Runtime
+    from superbot.domain.periods import Period
+
+KINDS = {"reminders": "reminder", "bulletin": "bulletin", "digest": "digest"}  # ScheduleKind
 BINARY_FORMATS = ("docx", "xlsx", "pdf")
 # `send` waits this long for retries before leaving them to `superbot run`.
 CLI_MAX_WAIT = timedelta(minutes=3)
@@ -54,6 +42,11 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
     例：superbot send bulletin --as-of 2022-7-1 --dry-run
     例：superbot send reminders
     """
+    from superbot.domain.model import ScheduleKind
+    from superbot.service.delivery import round_for
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
     except ServiceError as error:
@@ -61,12 +54,14 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
         return 1
     zone = ZoneInfo(plan.settings.timezone)
     day = as_of or runtime.now().astimezone(zone).date()
-    round_ = round_for(KINDS[what], day)
+    round_ = round_for(ScheduleKind(KINDS[what]), day)
     now = runtime.now()
     enqueued = runtime.delivery.enqueue(round_, now, dry_run=dry_run)
     if dry_run:
         runtime.echo(runtime.render("cli/send_dry_run.txt", enqueued=enqueued, people=plan.people))
         return 0
+    import asyncio
+
     report = asyncio.run(_drain(runtime, round_.kind.value, round_.period.key))
     state = runtime.outbox.round_state(round_.kind.value, round_.period.key)
     runtime.echo(
@@ -117,6 +112,13 @@ def bulletin(
     \b
     例：superbot bulletin --month 2022-6 --format docx
     """
+    from superbot.domain.periods import parse_month, previous_month
+    from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
+    from superbot.service.bulletin import issue_of
+    from superbot.service.errors import ServiceError
+    from superbot.service.issuing import issue_bulletin, issued_copy
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -216,6 +218,8 @@ def run(runtime: Runtime, webhook_url: str | None) -> int:
         )
         return 2
     configure_logging(level)
+    import asyncio
+
     return asyncio.run(_run(runtime, webhook_url))
 
 
@@ -237,6 +241,14 @@ async def _run(
 ) -> int:
     """Scheduler, dispatcher, file watch and the Telegram bot in one loop, until ``stop`` is
     set (by SIGINT/SIGTERM when not given)."""
+    import asyncio
+
+    from superbot.bot.app import Webhook, serve
+    from superbot.bot.reload import TasksFileReload
+    from superbot.cli.plan_commands import load_tasks
+    from superbot.scheduler import PlanFile, Runner, next_rounds
+    from superbot.service.supervision import Supervision
+
     plan_file = PlanFile(runtime.config.tasks_path)
     dispatcher = runtime.dispatcher()
     runner = Runner(

@@ -69,8 +69,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The first means "as many as the template shows by default".
 CAPS = (1_000_000, 30, 20, 10, 5, 3, 1, 0)
 
-# What ``superbot bulletin --format`` writes; pdf is the docx, converted (render/pdf.py).
-DOCUMENT_FORMATS = ("docx", "xlsx", "html", "md", "pdf")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
