@@ -4,6 +4,7 @@ the September 通报, 示例 on everything it writes, and the real database unto
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
@@ -21,7 +22,8 @@ def newcomer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
         outbox_dir=tmp_path / "outbox",
         environ={},
     )
-    return Cli(capsys, config)  # the wall clock: the example brings its own days
+    # The wall clock: the example brings its own days.
+    return Cli(capsys, config, lambda: datetime.now(UTC))
 
 
 def test_the_quick_start_shows_a_mid_year_picture(newcomer: Cli, tmp_path: Path) -> None:
