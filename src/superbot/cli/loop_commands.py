@@ -173,8 +173,8 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
 def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
     """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。
 
-    
-    例：superbot accept-reason zcq8-3 --reason 待区政府协调用地 --by 王丽
+    \b
+    例：superbot accept-reason zcq8-4 --reason "待区政府协调用地" --by 王丽
     """
     try:
         status = accept_reason(runtime.store, task, reason, by, runtime.now())
