@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from superbot.domain.model import Department, Person
+from superbot.domain.text import Text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -137,7 +138,10 @@ class Renderer(Protocol):
 
     def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]: ...
 
+    def operations(self, text: Text, channel: str) -> list[Part]: ...
+
     def login_link(self, view: LoginLinkView, channel: str) -> list[Part]: ...
+
     def invite(self, view: InviteMail, channel: str) -> list[Part]: ...
 
 
