@@ -174,7 +174,7 @@ def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: s
     """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。
 
     \b
-    例：superbot accept-reason zcq8-4 --reason "待区政府协调用地" --by 王丽
+    例：superbot accept-reason dls3-2 --reason "征迁协调权限在区政府" --by 王丽
     """
     try:
         status = accept_reason(runtime.store, task, reason, by, runtime.now())
