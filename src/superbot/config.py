@@ -66,6 +66,7 @@ class Config:
     wecom: WecomApp | None = None
     feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
+    outbox_lease: float = 30.0  # SUPERBOT_OUTBOX_LEASE: seconds a dead sender's claim holds
 
     @property
     def apps(self) -> dict[str, DingtalkApp | WecomApp | FeishuApp]:
@@ -143,4 +144,13 @@ class Config:
             wecom=wecom,
             feishu=feishu,
             environ=values,
+            outbox_lease=_seconds(get("SUPERBOT_OUTBOX_LEASE"), cls.outbox_lease),
         )
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return seconds if 0 < seconds < float("inf") else default

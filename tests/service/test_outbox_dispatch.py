@@ -11,7 +11,15 @@ from tests.fakes.channel import RecordingChannel
 from tests.fakes.clock import FakeClock
 
 from superbot.channels.telegram import TelegramChannel
-from superbot.service.outbox import Dispatcher, NewItem, Status, backoff, dedupe_key
+from superbot.service.outbox import (
+    LEASE,
+    MARGIN,
+    Dispatcher,
+    NewItem,
+    Status,
+    backoff,
+    dedupe_key,
+)
 from superbot.service.ports import Attachment, ChannelError, Message
 from superbot.store.db import make_engine, migrate
 from superbot.store.outbox import SqlOutbox
@@ -74,11 +82,11 @@ async def test_a_crash_between_enqueue_and_send_loses_nothing(database_url: str)
 
 async def test_a_row_claimed_by_a_dead_process_is_sent_after_its_lease(outbox: SqlOutbox) -> None:
     outbox.enqueue([item("100")], T0)
-    assert len(outbox.claim(T0, 10, timedelta(minutes=10))) == 1  # claimed, then the process died
-    channel, clock = RecordingChannel(), FakeClock(T0 + timedelta(minutes=5))
+    assert len(outbox.claim(T0, 10, LEASE, "dead")) == 1  # claimed, then the process died
+    channel, clock = RecordingChannel(), FakeClock(T0 + timedelta(seconds=25))
 
     early = await dispatcher(outbox, channel, clock).dispatch()
-    clock.advance(minutes=6)
+    clock.advance(seconds=6)
     late = await dispatcher(outbox, channel, clock).dispatch()
 
     assert (early.sent, late.sent) == (0, 1)
@@ -158,8 +166,8 @@ async def test_a_chat_gets_at_most_one_message_a_second(outbox: SqlOutbox) -> No
 
     await dispatcher(outbox, channel, clock).dispatch()
 
-    times = [s.at - T0.timestamp() for s in channel.sent if s.recipient == "100"]
-    assert times == [0.0, 1.0, 2.0]
+    times = [round(s.at - T0.timestamp(), 3) for s in channel.sent if s.recipient == "100"]
+    assert times == [0.0, round(1 / MARGIN, 3), round(2 / MARGIN, 3)]
 
 
 async def test_groups_get_at_most_twenty_a_minute(outbox: SqlOutbox) -> None:
@@ -170,8 +178,8 @@ async def test_groups_get_at_most_twenty_a_minute(outbox: SqlOutbox) -> None:
     await dispatcher(outbox, channel, clock).dispatch()
 
     times = [s.at - T0.timestamp() for s in channel.sent]
-    assert times[19] == 19.0
-    assert times[20] == 60.0
+    assert times[19] == pytest.approx(19 / MARGIN)
+    assert times[20] == pytest.approx(60 / MARGIN)  # the window of 20 a minute, with our margin
 
 
 async def test_later_parts_wait_for_an_earlier_part_of_the_same_recipient(
@@ -238,7 +246,7 @@ async def test_claims_skip_rows_another_instance_holds(database_url: str) -> Non
     with engine.connect() as other:
         other.execute(text("BEGIN"))
         other.execute(text("SELECT id FROM outbox WHERE recipient = '100' FOR UPDATE"))
-        claimed = outbox.claim(T0, 10, timedelta(minutes=10))
+        claimed = outbox.claim(T0, 10, LEASE, "me")
         other.execute(text("ROLLBACK"))
     engine.dispose()
     assert [i.recipient for i in claimed] == ["200"]

@@ -28,6 +28,7 @@ from superbot.service.bulletin import issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
 from superbot.service.issuing import issue_bulletin, issued_copy
+from superbot.service.outbox import DispatchLoop
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
 from superbot.store.db import LeaderLock
@@ -206,7 +207,8 @@ async def _run(
     """Scheduler, dispatcher, file watch and the Telegram bot in one loop, until ``stop`` is
     set (by SIGINT/SIGTERM when not given)."""
     plan_file = PlanFile(runtime.config.tasks_path)
-    dispatcher = runtime.dispatcher()
+    # One dispatch loop: the schedules, the watch, the bot, the apps and mail wake it.
+    dispatcher = DispatchLoop(runtime.dispatcher())
     runner = Runner(
         store=runtime.store,
         delivery=runtime.delivery,
@@ -270,7 +272,10 @@ async def _run(
             apps=sorted(apps),
         )
     )
-    tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
+    tasks = [
+        asyncio.create_task(runner.run(stop), name="scheduler"),
+        asyncio.create_task(dispatcher.run(stop), name="dispatcher"),
+    ]
     if application is not None:
         tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
     if inbound.server is not None:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Protocol, TextIO
 
@@ -243,6 +243,8 @@ class Runtime:
             self.channels,
             clock=self.now,
             sleep=sleep,
+            lease=timedelta(seconds=self.config.outbox_lease),
+            renew=timedelta(seconds=self.config.outbox_lease / 3),
             on_sent={
                 "telegram": remember_task_messages(self.conversation),
                 "email": self._remember_email,
