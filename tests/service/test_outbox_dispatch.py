@@ -271,3 +271,19 @@ async def test_a_message_to_many_recipients_is_stored_once(outbox: SqlOutbox) ->
 
     assert (contents, files, rows) == (1, 1, 50)
     assert {s.message for s in channel.sent} == {message}
+
+
+async def test_a_short_retry_after_is_not_stretched_by_the_backoff(outbox: SqlOutbox) -> None:
+    outbox.enqueue([item("100")], T0)
+    channel, clock = RecordingChannel(), FakeClock(T0)
+    channel.clock = lambda: clock().timestamp()
+    channel.fail_next(
+        ChannelError("Too Many Requests: retry after 3", permanent=False, retry_after=3)
+    )
+
+    report = await dispatcher(outbox, channel, clock).drain(
+        "bulletin", "2022-06", timedelta(minutes=5)
+    )
+
+    assert report.sent == 1
+    assert channel.sent[0].at - T0.timestamp() == pytest.approx(3)
