@@ -123,7 +123,7 @@ class MessageRenderer:
                 self._render("bulletin/document.html", **context).encode(),
                 HTML_MIME,
             )
-            return [Part("", Message(subject, summary, attachments=(document,)))]
+            return _with_document(subject, summary, document)
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
         # The 公文 a 督查科 files, beside the workbook it sorts and filters: as issued.
@@ -177,7 +177,7 @@ class MessageRenderer:
         attachment = Attachment(self._escalation_filename(view, "docx"), word, DOCX_MIME)
         if channel == TELEGRAM:
             body = self._telegram_one("escalation/telegram.html", view=view)
-            return [Part("", Message(subject, body, attachments=(attachment,)))]
+            return _with_document(subject, body, attachment)
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "escalation/robot.md", view=view))]
         return [Part("", self._email(subject, "escalation", (attachment,), view=view))]
@@ -479,3 +479,12 @@ def escape_markdown(text: object, flavour: str = "markdown") -> str:
     if flavour == "wecom":
         return value.translate(_FULL_WIDTH_ANGLES)
     return value.translate(_ENTITIES)
+
+
+def _with_document(subject: str, text: str, document: Attachment) -> list[Part]:
+    """A text and its document are two things the recipient sees, so two outbox rows: a
+    failed upload is sent again without the text."""
+    return [
+        Part("", Message(subject, text)),
+        Part("document", Message(subject, "", attachments=(document,))),
+    ]
