@@ -193,8 +193,9 @@ def _channel_error(exc: Exception) -> ChannelError:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()), (0, b""))
         return _by_code("recipient refused", code, reply)
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _by_code("authentication failed", exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):  # SMTP_URL's user or password
+        refused = _by_code("authentication failed", exc.smtp_code, exc.smtp_error)
+        return ChannelError(str(refused), permanent=True, configuration=True)
     if isinstance(exc, smtplib.SMTPResponseException):
         return _by_code("server refused", exc.smtp_code, exc.smtp_error)
     if isinstance(exc, smtplib.SMTPNotSupportedError):

@@ -28,7 +28,7 @@ from superbot.service.bulletin import issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
 from superbot.service.issuing import issue_bulletin, issued_copy
-from superbot.service.outbox import DispatchLoop
+from superbot.service.outbox import DispatchLoop, Status
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
 from superbot.store.db import LeaderLock
@@ -47,8 +47,11 @@ CLI_MAX_WAIT = timedelta(minutes=3)
 @click.argument("what", type=click.Choice(list(KINDS)))
 @click.option("--as-of", type=DAY, default=None, help="按哪一天发送（默认今天）：决定是哪一期")
 @click.option("--dry-run", is_flag=True, help="只列出将发给谁、经哪个渠道，不发送")
+@click.option(
+    "--retry-failed", is_flag=True, help="把这一期发送失败的消息重新排队发送（例如修正配置之后）"
+)
 @click.pass_obj
-def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
+def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool, retry_failed: bool) -> int:
     """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。"""
     try:
         plan = load_plan(runtime.store)
@@ -63,14 +66,26 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
     if dry_run:
         runtime.echo(runtime.render("cli/send_dry_run.txt", enqueued=enqueued, people=plan.people))
         return 0
+    requeued = (
+        runtime.outbox.requeue_failed(round_.kind.value, round_.period.key, now)
+        if retry_failed
+        else 0
+    )
     report = asyncio.run(_drain(runtime, round_.kind.value, round_.period.key))
     state = runtime.outbox.round_state(round_.kind.value, round_.period.key)
     runtime.echo(
         runtime.render(
-            "cli/send.txt", enqueued=enqueued, report=report, state=state, people=plan.people
+            "cli/send.txt",
+            enqueued=enqueued,
+            report=report,
+            state=state,
+            people=plan.people,
+            requeued=requeued,
+            retry_failed=retry_failed,
         )
     )
-    return 0 if not state.failures else 1
+    # Anything not delivered — failed, held or still waiting — is a failure of the command.
+    return 0 if state.count(Status.SENT) == state.total else 1
 
 
 async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-untyped-def]

@@ -245,6 +245,9 @@ class Runtime:
             sleep=sleep,
             lease=timedelta(seconds=self.config.outbox_lease),
             renew=timedelta(seconds=self.config.outbox_lease / 3),
+            on_misconfigured=lambda channel, reason: self.delivery.notify_misconfigured(
+                channel, reason, self.now()
+            ),
             on_sent={
                 "telegram": remember_task_messages(self.conversation),
                 "email": self._remember_email,

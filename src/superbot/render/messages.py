@@ -48,7 +48,14 @@ from superbot.service import buttons
 from superbot.service.dossier import Dossier
 from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
-from superbot.service.ports import Attachment, Button, Message, Part, PlanNotice
+from superbot.service.ports import (
+    Attachment,
+    Button,
+    ConfigNotice,
+    Message,
+    Part,
+    PlanNotice,
+)
 from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, ReminderView
@@ -156,6 +163,24 @@ class MessageRenderer:
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]:
+        _check(channel)
+        subject = self._line("config_notice/subject.txt", notice=notice)
+        if channel == TELEGRAM:
+            return [
+                Part(
+                    "",
+                    Message(
+                        subject, self._telegram_one("config_notice/telegram.html", notice=notice)
+                    ),
+                )
+            ]
+        if channel in ROBOTS or channel in APPS:
+            return [
+                Part("", self._robot(channel, subject, "config_notice/robot.md", notice=notice))
+            ]
+        return [Part("", self._email(subject, "config_notice", notice=notice))]
 
     def task_card(self, status: TaskStatus, as_of: date) -> Message:
         """A task on a chat app: its light and progress, with the answer buttons. Sent with

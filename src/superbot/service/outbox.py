@@ -27,7 +27,10 @@ class Status(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # our configuration of its channel is wrong: sent once it is fixed
 
+
+UNREACHABLE = "none"  # the channel of a row for a person no configured channel reaches
 
 CHANNEL_KEYS = {
     "telegram": "tg",
@@ -117,7 +120,11 @@ class Outbox(Protocol):
         *,
         channel: str | None = None,
         other_than: Collection[str] = (),
-    ) -> list[Item]: ...
+        held: bool = False,
+    ) -> list[Item]:
+        """``held``: rows held for a configuration error are due now too (a dispatcher
+        started with a new configuration tries them at once)."""
+        ...
 
     def renew(self, owner: str, ids: Collection[int], now: datetime) -> int: ...
 
@@ -127,6 +134,12 @@ class Outbox(Protocol):
     def mark_retry(self, item: Item, error: str, at: datetime) -> bool: ...
 
     def mark_failed(self, item: Item, error: str, now: datetime) -> bool: ...
+
+    def mark_held(self, item: Item, error: str, until: datetime) -> bool: ...
+
+    def requeue_failed(self, kind: str, period: str, now: datetime) -> int:
+        """The round's failed rows go out again (``send --retry-failed``, ``/retry``)."""
+        ...
 
     def release(self, items: Sequence[Item]) -> None: ...
 
@@ -151,13 +164,18 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    held: int = 0
     errors: list[str] = field(default_factory=list)
+    # Channels found misconfigured, with what their server said.
+    misconfigured: dict[str, str] = field(default_factory=dict)
 
     def count(self, outcome: Status) -> None:
         if outcome == Status.SENT:
             self.sent += 1
         elif outcome == Status.FAILED:
             self.failed += 1
+        elif outcome == Status.HELD:
+            self.held += 1
         else:
             self.retrying += 1
 
@@ -165,7 +183,9 @@ class DispatchReport:
         self.sent += other.sent
         self.failed += other.failed
         self.retrying += other.retrying
+        self.held += other.held
         self.errors.extend(other.errors)
+        self.misconfigured.update(other.misconfigured)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -182,6 +202,7 @@ RENEW = timedelta(seconds=10)
 # and requests under way reach it a little closer together than they left.
 MARGIN = 0.95
 UNCLAIMED_BATCH = 100  # rows claimed at once for a channel that has no overall limit
+HOLD = timedelta(minutes=10)  # a channel misconfigured is tried again after this
 
 
 class Dispatcher:
@@ -205,6 +226,7 @@ class Dispatcher:
         max_attempts: int = 8,
         on_sent: Mapping[str, OnSent] | None = None,
         owner: str | None = None,
+        on_misconfigured: Callable[[str, str], object] | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -219,11 +241,18 @@ class Dispatcher:
         self._held: dict[int, Item] = {}  # claimed by us and not yet marked
         self._busy: set[tuple[str, str]] = set()  # (channel, recipient) with a send under way
         self._renewed: datetime | None = None
+        # Told once per process (channel → what its server said); a channel found
+        # misconfigured is not claimed again within one dispatch.
+        self.on_misconfigured = on_misconfigured
+        self._told: set[str] = set()
+        self._broken: dict[str, str] = {}
+        self._fresh = True  # the first dispatch tries held rows: the configuration may be new
 
     async def dispatch(self, stop: asyncio.Event | None = None) -> DispatchReport:
         """Send every row that is due now; rows failing transiently wait for their retry.
         Once ``stop`` is set nothing new is claimed and what is under way finishes."""
         report = DispatchReport()
+        self._broken = {}
         self._fail_unconfigured(report)
         sending: set[asyncio.Task[Status]] = set()
         beat: asyncio.Task[None] | None = None  # the heartbeat's timer
@@ -249,6 +278,8 @@ class Dispatcher:
                     sending.discard(task)
                     report.count(task.result())
                 self._heartbeat()
+                self._fresh = False
+                report.misconfigured.update(self._broken)
         finally:
             for task in (*sending, *((beat,) if beat else ())):
                 task.cancel()  # cancelled sends: their rows go back when the lease runs out
@@ -272,6 +303,8 @@ class Dispatcher:
         horizon = self.renew.total_seconds()
         claimed: list[tuple[Item, float]] = []
         for name, channel in self.channels.items():
+            if name in self._broken:
+                continue
             overall = self._overall(channel)
             busy = any(c == name for c, _ in self._busy)
             if overall is None:
@@ -283,7 +316,9 @@ class Dispatcher:
                     room = 0
             if room <= 0:
                 continue
-            items = self.outbox.claim(now, room, self.lease, self.owner, channel=name)
+            items = self.outbox.claim(
+                now, room, self.lease, self.owner, channel=name, held=self._fresh
+            )
             later = []
             for item in items:
                 if (item.channel, item.recipient) in self._busy:
@@ -349,6 +384,20 @@ class Dispatcher:
 
     def _failed(self, item: Item, error: ChannelError, limits: Sequence[Limit]) -> Status:
         now = self.clock()
+        if error.configuration:
+            self.outbox.mark_held(item, str(error), now + HOLD)
+            self._broken.setdefault(item.channel, str(error))
+            if item.channel not in self._told:
+                self._told.add(item.channel)
+                log.error(
+                    "channel %s is misconfigured, its messages are held: %s", item.channel, error
+                )
+                if self.on_misconfigured is not None:
+                    try:
+                        self.on_misconfigured(item.channel, str(error))
+                    except Exception:  # the log line above still says it
+                        log.exception("telling the coordinators about %s", item.channel)
+            return Status.HELD
         if error.permanent or item.attempts >= self.max_attempts:
             reason = (
                 str(error)

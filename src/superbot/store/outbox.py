@@ -7,12 +7,12 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
+from superbot.service.outbox import UNREACHABLE, Failure, Item, NewItem, RoundState, Status
 from superbot.service.ports import Attachment, Button, Message, Receipt
 from superbot.store.db import SqlRepository
 from superbot.store.tables import MessageAttachmentRow, MessageContentRow, OutboxRow
@@ -103,6 +103,7 @@ class SqlOutbox(SqlRepository):
         *,
         channel: str | None = None,
         other_than: Collection[str] = (),
+        held: bool = False,
     ) -> list[Item]:
         """Up to ``limit`` due rows for ``owner``: pending ones, and ones whose holder let the
         lease run out. Only the first unfinished part of a round to a recipient is due, so a
@@ -114,6 +115,10 @@ class SqlOutbox(SqlRepository):
             and_(
                 col(OutboxRow.status) == Status.SENDING.value,
                 col(OutboxRow.claimed_at) < now - lease,
+            ),
+            and_(
+                col(OutboxRow.status) == Status.HELD.value,
+                or_(col(OutboxRow.next_attempt_at) <= now, true() if held else false()),
             ),
         )
         # A later part of a round never overtakes an earlier one to the same recipient: not
@@ -127,7 +132,9 @@ class SqlOutbox(SqlRepository):
                 col(earlier.kind) == col(OutboxRow.kind),
                 col(earlier.period) == col(OutboxRow.period),
                 col(earlier.id) < col(OutboxRow.id),
-                col(earlier.status).in_([Status.PENDING.value, Status.SENDING.value]),
+                col(earlier.status).in_(
+                    [Status.PENDING.value, Status.SENDING.value, Status.HELD.value]
+                ),
             )
             .exists()
         )
@@ -193,6 +200,37 @@ class SqlOutbox(SqlRepository):
         return self._mark(
             item, status=Status.FAILED.value, last_error=error, failed_at=now, claimed_by=None
         )
+
+    def mark_held(self, item: Item, error: str, until: datetime) -> bool:
+        return self._mark(
+            item,
+            status=Status.HELD.value,
+            next_attempt_at=until,
+            last_error=error,
+            claimed_at=None,
+            claimed_by=None,
+            attempts=OutboxRow.attempts - 1,  # not the recipient's failure
+        )
+
+    def requeue_failed(self, kind: str, period: str, now: datetime) -> int:
+        with self.session() as s:
+            result = s.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.kind) == kind,
+                    col(OutboxRow.period) == period,
+                    col(OutboxRow.status) == Status.FAILED.value,
+                    col(OutboxRow.channel) != UNREACHABLE,  # nothing to send it through
+                )
+                .values(
+                    status=Status.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    failed_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def release(self, items: Sequence[Item]) -> None:
         for owner in {i.owner for i in items}:
