@@ -121,6 +121,7 @@ class Outbox(Protocol):
         channel: str | None = None,
         other_than: Collection[str] = (),
         held: bool = False,
+        recipient: str | None = None,
     ) -> list[Item]:
         """``held``: rows held for a configuration error are due now too (a dispatcher
         started with a new configuration tries them at once)."""
@@ -247,6 +248,7 @@ class Dispatcher:
         self._told: set[str] = set()
         self._broken: dict[str, str] = {}
         self._fresh = True  # the first dispatch tries held rows: the configuration may be new
+        self._stop: asyncio.Event | None = None
 
     async def dispatch(self, stop: asyncio.Event | None = None) -> DispatchReport:
         """Send every row that is due now; rows failing transiently wait for their retry.
@@ -254,7 +256,8 @@ class Dispatcher:
         report = DispatchReport()
         self._broken = {}
         self._fail_unconfigured(report)
-        sending: set[asyncio.Task[Status]] = set()
+        self._stop = stop
+        sending: set[asyncio.Task[list[Status]]] = set()
         beat: asyncio.Task[None] | None = None  # the heartbeat's timer
         beat_from, ticking = self.clock(), True
         try:
@@ -276,7 +279,8 @@ class Dispatcher:
                     beat, ticking = None, self.clock() > beat_from
                 for task in done & sending:
                     sending.discard(task)
-                    report.count(task.result())
+                    for outcome in task.result():
+                        report.count(outcome)
                 self._heartbeat()
                 self._fresh = False
                 report.misconfigured.update(self._broken)
@@ -355,14 +359,41 @@ class Dispatcher:
     async def _pause(self, seconds: float) -> None:
         await self.sleep(seconds)
 
-    async def _send(self, item: Item, wait: float) -> Status:
+    async def _send(self, item: Item, wait: float) -> list[Status]:
+        """Send to one recipient: ``item``, then each next part of the round as it comes
+        due, one at a time (claimed as the one before is marked)."""
+        outcomes: list[Status] = []
+        channel = self.channels[item.channel]
+        current: Item | None = item
         try:
-            if wait > 0:
-                await self.sleep(wait)
-            return await self._deliver(item)
+            while current is not None:
+                if wait > 0:
+                    await self.sleep(wait)
+                outcome = await self._deliver(current)
+                outcomes.append(outcome)
+                self._held.pop(current.id, None)
+                current = None
+                stopping = self._stop is not None and self._stop.is_set()
+                if outcome in (Status.SENT, Status.FAILED) and not stopping:
+                    now = self.clock()
+                    found = self.outbox.claim(
+                        now,
+                        1,
+                        self.lease,
+                        self.owner,
+                        channel=item.channel,
+                        recipient=item.recipient,
+                    )
+                    if found:
+                        current = found[0]
+                        self._held[current.id] = current
+                        limits = self._limits(channel, current.recipient)
+                        wait = self.pacer.reserve(limits, now.timestamp())
         finally:
-            self._held.pop(item.id, None)
+            if current is not None:
+                self._held.pop(current.id, None)
             self._busy.discard((item.channel, item.recipient))
+        return outcomes
 
     async def _deliver(self, item: Item) -> Status:
         channel = self.channels[item.channel]
@@ -371,6 +402,10 @@ class Dispatcher:
             receipt = await channel.send(item.message, item.recipient)
         except ChannelError as error:
             return self._failed(item, error, limits)
+        finally:
+            # A recipient's messages go one at a time: its limit counts from each answer.
+            for limit in _answering(limits):
+                self.pacer.settle(limit.key, self.clock().timestamp())
         if not self.outbox.mark_sent(item, receipt, self.clock()):
             log.warning("sent %s after its claim had passed to another dispatcher", item.dedupe_key)
         hook = self.on_sent.get(item.channel)
@@ -423,7 +458,7 @@ class Dispatcher:
         pace: Pace | None = getattr(channel, "pace", None)
         if pace is None or pace.overall is None:
             return None
-        return _limit(f"{channel.name}:*", pace.overall)
+        return _limit(f"{channel.name}:*", pace.overall, MARGIN)
 
     @staticmethod
     def _limits(channel: Channel, recipient: str) -> list[Limit]:
@@ -432,7 +467,10 @@ class Dispatcher:
         if pace is None:
             return limits
         if pace.overall is not None:
-            limits.append(_limit(f"{channel.name}:*", pace.overall))
+            # Sends under way reach the remote side a little closer together than they left.
+            limits.append(_limit(f"{channel.name}:*", pace.overall, MARGIN))
+        # A recipient's (and a group's) sends go one at a time and their limits count from
+        # each answer (``Pacer.settle``): no margin needed.
         if pace.per_recipient is not None:
             limits.append(_limit(f"{channel.name}:{recipient}", pace.per_recipient))
         if pace.per_group is not None and pace.group is not None and pace.group(recipient):
@@ -440,8 +478,8 @@ class Dispatcher:
         return limits
 
 
-def _limit(key: str, rate: Rate) -> Limit:
-    return Limit(key, rate.count, rate.per_seconds / MARGIN)
+def _limit(key: str, rate: Rate, margin: float = 1.0) -> Limit:
+    return Limit(key, rate.count, rate.per_seconds / margin)
 
 
 def _answering(limits: Sequence[Limit]) -> Sequence[Limit]:

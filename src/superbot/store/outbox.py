@@ -104,6 +104,7 @@ class SqlOutbox(SqlRepository):
         channel: str | None = None,
         other_than: Collection[str] = (),
         held: bool = False,
+        recipient: str | None = None,
     ) -> list[Item]:
         """Up to ``limit`` due rows for ``owner``: pending ones, and ones whose holder let the
         lease run out. Only the first unfinished part of a round to a recipient is due, so a
@@ -141,6 +142,8 @@ class SqlOutbox(SqlRepository):
         query = select(OutboxRow).where(due, ~waiting)
         if channel is not None:
             query = query.where(col(OutboxRow.channel) == channel)
+        if recipient is not None:
+            query = query.where(col(OutboxRow.recipient) == recipient)
         if other_than:
             query = query.where(col(OutboxRow.channel).not_in(list(other_than)))
         query = query.order_by(col(OutboxRow.id)).limit(limit).with_for_update(skip_locked=True)
