@@ -40,6 +40,7 @@ import yaml
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+import fanout
 from memory_channel import MemoryChannel, no_sleep
 from superbot.domain.lights import assess, expected_progress
 from superbot.domain.model import BulletinIssue, Plan, Report
@@ -956,6 +957,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"also on PostgreSQL, in a throwaway schema (default {POSTGRES_URL})",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    parser.add_argument(
+        "--fanout-sizes",
+        type=lambda s: tuple(int(n) for n in s.split(",") if n),
+        help="plan sizes for the Telegram fan-out (default 100,1000,5000; '' for none)",
+    )
+    parser.add_argument(
+        "--fanout-scale", type=float, default=fanout.SCALE, help="fan-out clock speed-up"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else SIZES)
     load_sizes = args.load_sizes
@@ -976,12 +985,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         figures = [f for size in load_sizes for f in load_and_validate(size, repeat)]
         figures += [f for size in sizes for f in run_size(size, databases, repeat)]
+        fanout_sizes = args.fanout_sizes
+        if fanout_sizes is None:
+            fanout_sizes = QUICK_SIZES if args.quick else fanout.SIZES
+        fanouts = fanout.run(fanout_sizes, args.fanout_scale)
         elapsed = time.perf_counter() - started
 
     order = {db: n for n, db in enumerate((IN_MEMORY, "sqlite", "postgresql"))}
     figures.sort(key=lambda f: (order[f.database], BENCHMARKS.index(f.benchmark), f.size))
     print()
     print(table(figures))
+    if fanouts:
+        print()
+        print(fanout.table(fanouts, args.fanout_scale))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s; load average {os.getloadavg()}")
     if args.json:
         args.json.write_text(
@@ -993,6 +1009,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "load_sizes": list(load_sizes),
                     "seconds": elapsed,
                     "figures": [f.as_json() for f in figures],
+                    "fanout": [
+                        dict(vars(f), ratio=round(f.ratio, 3), scale=args.fanout_scale)
+                        for f in fanouts
+                    ],
                 },
                 ensure_ascii=False,
                 indent=2,

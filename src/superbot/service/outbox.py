@@ -458,7 +458,7 @@ class Dispatcher:
         pace: Pace | None = getattr(channel, "pace", None)
         if pace is None or pace.overall is None:
             return None
-        return _limit(f"{channel.name}:*", pace.overall, MARGIN)
+        return _evenly(f"{channel.name}:*", pace.overall)
 
     @staticmethod
     def _limits(channel: Channel, recipient: str) -> list[Limit]:
@@ -468,7 +468,7 @@ class Dispatcher:
             return limits
         if pace.overall is not None:
             # Sends under way reach the remote side a little closer together than they left.
-            limits.append(_limit(f"{channel.name}:*", pace.overall, MARGIN))
+            limits.append(_evenly(f"{channel.name}:*", pace.overall))
         # A recipient's (and a group's) sends go one at a time and their limits count from
         # each answer (``Pacer.settle``): no margin needed.
         if pace.per_recipient is not None:
@@ -478,8 +478,14 @@ class Dispatcher:
         return limits
 
 
-def _limit(key: str, rate: Rate, margin: float = 1.0) -> Limit:
-    return Limit(key, rate.count, rate.per_seconds / margin)
+def _limit(key: str, rate: Rate) -> Limit:
+    return Limit(key, rate.count, rate.per_seconds)
+
+
+def _evenly(key: str, rate: Rate) -> Limit:
+    """A channel's overall rate as evenly spaced sends, under the margin: a burst of the
+    whole window's count would reach the remote side spread out, and run into the next."""
+    return Limit(key, 1, rate.per_seconds / rate.count / MARGIN)
 
 
 def _answering(limits: Sequence[Limit]) -> Sequence[Limit]:
