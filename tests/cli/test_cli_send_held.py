@@ -8,11 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from tests.conftest import Cli
 from tests.fakes.smtp import SmtpServer, smtp_server
 from tests.fakes.telegram_api import FakeTelegram
 
 from superbot.config import Config
+from superbot.store.db import make_engine
 
 PEOPLE = 4
 SEND = ("send", "reminders", "--as-of", "2022-06-20")
@@ -107,3 +109,31 @@ def test_retry_failed_sends_a_rounds_failures_again(
     assert retried.status == 0, retried.out
     assert "2 条此前失败的消息已重新排队" in retried.out  # its head and its task
     assert len(telegram.messages(1002)) == 2
+
+
+TOKEN = "7000000001:AAWrongTokenWrongToken_0123456789"
+
+
+def test_a_rejected_token_reaches_no_output_table_or_notice(
+    capsys: pytest.CaptureFixture[str],
+    config: Config,
+    telegram: FakeTelegram,
+    mail: SmtpServer,
+) -> None:
+    assert Cli(capsys, config)("sync").status == 0
+    wrong = Cli(capsys, replace(config, telegram_token=TOKEN))
+
+    sent = wrong(*SEND)
+
+    secret = TOKEN.partition(":")[2]
+    assert sent.status == 1
+    assert "配置有误" in sent.out
+    assert secret not in sent.out + sent.err
+    engine = make_engine(config.database_url)
+    with engine.connect() as connection:
+        errors = connection.execute(text("SELECT last_error FROM outbox")).scalars().all()
+    engine.dispose()
+    assert any(e and "***" in e for e in errors)
+    assert not any(e and secret in e for e in errors)
+    [notice] = [d.parsed() for d in mail.deliveries]
+    assert secret not in notice.as_string()

@@ -49,8 +49,12 @@ class SmtpSettings:
         try:
             parts = urlsplit(url.strip())
             explicit_port = parts.port
-        except ValueError as exc:
-            raise ValueError(f"SMTP_URL is not a valid URL: {exc}") from None
+        except ValueError:
+            # Not urlsplit's words: they quote the part it could not read, which may be the
+            # password (one with a "/", "#" or "?" in it ends the host early).
+            raise ValueError(
+                "SMTP_URL is not a valid URL (a password with / # ? @ must be percent-encoded)"
+            ) from None
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(
                 f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme or '(none)'}://"

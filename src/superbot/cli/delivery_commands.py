@@ -21,6 +21,7 @@ from superbot.cli.plan_commands import load_tasks
 from superbot.cli.runtime import Runtime
 from superbot.domain.model import ScheduleKind
 from superbot.domain.periods import Period, parse_month, previous_month
+from superbot.redaction import RedactingFilter
 from superbot.render.messages import DOCUMENT_FORMATS
 from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
 from superbot.scheduler import PlanFile, Runner
@@ -213,6 +214,8 @@ def run(runtime: Runtime, webhook_url: str | None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per getUpdates otherwise
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(runtime.redactor))
     return asyncio.run(_run(runtime, webhook_url))
 
 

@@ -43,6 +43,7 @@ from superbot.chat.feishu_ws import FeishuConnection
 from superbot.chat.wecom import routes as wecom_routes
 from superbot.config import Config
 from superbot.domain.text import Text
+from superbot.redaction import Redactor
 from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
 from superbot.render.form import FormWorkbooks, form_states
 from superbot.render.mail_answer import MailAnswerRenderer
@@ -237,6 +238,11 @@ class Runtime:
     def dossiers(self) -> Dossiers:
         return Dossiers(self.store, self.conversations)
 
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Takes the configuration's secrets out of any text: errors, log lines."""
+        return Redactor.of(self.config)
+
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         return Dispatcher(
             self.outbox,
@@ -248,6 +254,7 @@ class Runtime:
             on_misconfigured=lambda channel, reason: self.delivery.notify_misconfigured(
                 channel, reason, self.now()
             ),
+            redact=self.redactor,
             on_sent={
                 "telegram": remember_task_messages(self.conversation),
                 "email": self._remember_email,

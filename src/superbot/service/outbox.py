@@ -228,6 +228,7 @@ class Dispatcher:
         on_sent: Mapping[str, OnSent] | None = None,
         owner: str | None = None,
         on_misconfigured: Callable[[str, str], object] | None = None,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -245,6 +246,8 @@ class Dispatcher:
         # Told once per process (channel → what its server said); a channel found
         # misconfigured is not claimed again within one dispatch.
         self.on_misconfigured = on_misconfigured
+        # Every error is recorded, logged and told through here: no secret goes past it.
+        self.redact = redact
         self._told: set[str] = set()
         self._broken: dict[str, str] = {}
         self._fresh = True  # the first dispatch tries held rows: the configuration may be new
@@ -419,26 +422,23 @@ class Dispatcher:
 
     def _failed(self, item: Item, error: ChannelError, limits: Sequence[Limit]) -> Status:
         now = self.clock()
+        said = self.redact(str(error))
         if error.configuration:
-            self.outbox.mark_held(item, str(error), now + HOLD)
-            self._broken.setdefault(item.channel, str(error))
+            self.outbox.mark_held(item, said, now + HOLD)
+            self._broken.setdefault(item.channel, said)
             if item.channel not in self._told:
                 self._told.add(item.channel)
                 log.error(
-                    "channel %s is misconfigured, its messages are held: %s", item.channel, error
+                    "channel %s is misconfigured, its messages are held: %s", item.channel, said
                 )
                 if self.on_misconfigured is not None:
                     try:
-                        self.on_misconfigured(item.channel, str(error))
+                        self.on_misconfigured(item.channel, said)
                     except Exception:  # the log line above still says it
                         log.exception("telling the coordinators about %s", item.channel)
             return Status.HELD
         if error.permanent or item.attempts >= self.max_attempts:
-            reason = (
-                str(error)
-                if error.permanent
-                else f"gave up after {item.attempts} attempts: {error}"
-            )
+            reason = said if error.permanent else f"gave up after {item.attempts} attempts: {said}"
             self.outbox.mark_failed(item, reason, now)
             log.warning("failed %s: %s", item.dedupe_key, reason)
             return Status.FAILED
@@ -449,8 +449,8 @@ class Dispatcher:
                 self.pacer.block(limit.key, now.timestamp() + error.retry_after)
         else:
             delay = backoff(item.attempts)
-        self.outbox.mark_retry(item, str(error), now + delay)
-        log.info("retrying %s in %ss: %s", item.dedupe_key, delay.total_seconds(), error)
+        self.outbox.mark_retry(item, said, now + delay)
+        log.info("retrying %s in %ss: %s", item.dedupe_key, delay.total_seconds(), said)
         return Status.PENDING
 
     @staticmethod
