@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import itertools
 import re
@@ -422,3 +423,34 @@ def test_english_has_its_own_words(en: MessageRenderer) -> None:
     for chinese in ("督查通报", "红灯", "黄灯", "单位排名", "时序进度", "本月办结"):
         assert chinese not in text
         assert chinese not in bulletin.message.body
+
+
+HOSTILE = "李四</b><a href='x'>{{ & <script>"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_hostile_names_are_text_in_every_reminder_and_digest(locale: str) -> None:
+    """A person or department named like markup is shown as written, on every channel."""
+    case = cases()["one"]
+    view = case.reminders[0]
+    view = dataclasses.replace(
+        view,
+        person=dataclasses.replace(view.person, name=HOSTILE),
+        department=dataclasses.replace(view.department, name=HOSTILE),
+    )
+    words = renderer(locale)
+    for channel in CHANNELS:
+        shown = []
+        for part in words.reminder(view, channel):
+            message = part.message
+            if channel == "telegram":
+                shown.append(check_telegram(message))  # parses: only Telegram's own tags
+                assert "<a href='x'>" not in message.body
+            elif message.html is not None:
+                shown.append(check_email_html(message.html))
+                assert "<script>" not in message.html
+            else:  # markdown robots: brackets become full-width or entities, never markup
+                shown.append(html.unescape(message.body).replace("＜", "<").replace("＞", ">"))
+                if channel in ROBOTS:  # markdown; the file and the apps' texts are plain text
+                    assert "<a href='x'>" not in message.body
+        assert any(HOSTILE in text for text in shown), (channel, shown)
