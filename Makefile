@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench format clean
+.PHONY: run demo test lint bench format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "superbot needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/superbot run
+
+# The shipped plan with a year of 示例 progress, in demo/ (its own database, 通报 and outbox).
+demo: $(STAMP)
+	$(BIN)/superbot demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

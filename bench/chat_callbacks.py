@@ -63,7 +63,7 @@ def seeded(folder: Path) -> Path:
     path = folder / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = read_plan_file(ROOT / "tasks.yaml")
+    loaded = read_plan_file(ROOT / "tests" / "plan.yaml")
     assert loaded.plan is not None
     store = SqlStore(engine)
     sync(store, loaded.plan, now=Clock()(), source="bench", sha256=loaded.sha256, dry_run=False)
@@ -139,7 +139,7 @@ async def measured(folder: Path, seed: Path, made: list[tuple[str, bytes]]) -> f
     database = office(folder, seed)
     environ = {
         "SUPERBOT_DATABASE_URL": f"sqlite:///{database}",
-        "SUPERBOT_TASKS": str(ROOT / "tasks.yaml"),
+        "SUPERBOT_TASKS": str(ROOT / "tests" / "plan.yaml"),
         "SUPERBOT_OUTBOX_DIR": str(folder / "outbox"),
         "WECOM_CORP_ID": wecom_api.CORP_ID,
         "WECOM_AGENT_ID": str(wecom_api.AGENT_ID),

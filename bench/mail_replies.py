@@ -54,7 +54,7 @@ def seeded(folder: Path) -> Path:
     path = folder / "seed.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
-    loaded = read_plan_file(ROOT / "tasks.yaml")
+    loaded = read_plan_file(ROOT / "tests" / "plan.yaml")
     assert loaded.plan is not None
     sync(
         SqlStore(engine), loaded.plan, now=NOW, source="bench", sha256=loaded.sha256, dry_run=False
@@ -69,7 +69,7 @@ def runtime_on(folder: Path, seed: Path, smtp_url: str) -> FixedRuntime:
     shutil.copyfile(seed, database)
     config = Config(
         database_url=f"sqlite:///{database}",
-        tasks_path=ROOT / "tasks.yaml",
+        tasks_path=ROOT / "tests" / "plan.yaml",
         smtp_url=smtp_url,
         smtp_from=OFFICE,
         outbox_dir=folder / "outbox",

@@ -23,7 +23,7 @@ from superbot.store.sql import SqlStore
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_TASKS = ROOT / "tasks.yaml"
+SHIPPED_TASKS = ROOT / "tests" / "plan.yaml"
 POSTGRES_URL = os.environ.get(
     "SUPERBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )

@@ -26,7 +26,7 @@ from superbot.config import Config
 from superbot.plan.load import read_plan_file
 
 GROUP = -1001234567890
-PLAN = read_plan_file(Path(__file__).resolve().parents[2] / "tasks.yaml").plan
+PLAN = read_plan_file(Path(__file__).resolve().parents[1] / "plan.yaml").plan
 assert PLAN is not None
 SENDER = "督查科 <duban@example.gov.cn>"
 

@@ -13,7 +13,7 @@ import pytest
 from superbot.plan.load import read_plan_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "tasks.yaml"
+SHIPPED = ROOT / "tests" / "plan.yaml"
 PLAN = read_plan_file(SHIPPED).plan
 assert PLAN is not None
 ADDED = len(PLAN.departments) + len(PLAN.people) + len(PLAN.campaigns) + len(PLAN.tasks)

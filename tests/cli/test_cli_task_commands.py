@@ -15,7 +15,7 @@ from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.plan.load import read_plan_file
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "plan.yaml"
 PLAN = read_plan_file(SHIPPED).plan
 assert PLAN is not None
 JSON_FIELDS = {

@@ -13,7 +13,7 @@ from superbot.domain.model import RobotKind, Rules, ScheduleKind
 from superbot.plan.load import LoadResult, Problem, Severity, parse_plan, read_plan_file
 from superbot.render.environment import Texts, make_environment
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "plan.yaml"
 SAY = Texts(make_environment())
 
 # A small valid plan; the cases below change one line of it. Line numbers for reference:
@@ -505,7 +505,7 @@ def test_each_error_kind_with_its_line_and_column(
         pytest.param(
             edit("due: 2022-12-31", "        due: 2022-12-31\n        owner: 张三"),
             "tasks[] 中没有字段 owner；"
-            "可用的字段：id、title、description、lead、support、start、due、indicators",
+            "可用的字段：id、title、description、lead、support、start、due、weight、milestones、indicators",
             id="allowed-fields",
         ),
         pytest.param(edit("due: 2022-12-31", ""), "tasks[] 缺少必填字段 due", id="missing-field"),

@@ -12,7 +12,7 @@ from superbot.domain.model import DocumentKind, EscalationRule, ExtendedCountsAs
 from superbot.plan.load import read_plan_file
 from superbot.store.codec import plan_from_json, plan_to_json, settings_from_json, settings_to_json
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "plan.yaml"
 
 LADDER = """\
 rules:

@@ -15,7 +15,7 @@ from tests.fakes.telegram_api import parse_html
 from tests.render.checks import LIMITS, check, check_email_html, check_telegram
 from tests.render.views import TRICKY, Case, cases, huge
 
-from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT
+from superbot.domain.scoring import DEFAULT_POINTS, Scoring, scoring_of
 from superbot.render.environment import Templates, make_environment
 from superbot.render.messages import CHANNELS, ROBOTS, MessageRenderer
 from superbot.service.ports import Part, PlanNotice
@@ -196,11 +196,12 @@ def test_file_channel_gets_what_email_gets(zh: MessageRenderer) -> None:
     ]
 
 
-def test_footer_prints_the_ranking_formula_from_the_domain_constants(
+def test_footer_prints_the_ranking_formula_from_the_plan_scoring(
     zh: MessageRenderer,
 ) -> None:
     view = cases()["shipped"].bulletin
-    weights = (f"× {round(TASK_WEIGHT * 100)}%", f"× {round(REPORT_WEIGHT * 100)}%")
+    default = Scoring()
+    weights = (f"× {round(default.task_share * 100)}%", f"× {round(default.report_share * 100)}%")
     [email] = zh.bulletin(view, "email")
     telegram, _ = zh.bulletin(view, "telegram")
     for text in (
@@ -211,20 +212,49 @@ def test_footer_prints_the_ranking_formula_from_the_domain_constants(
     ):
         assert all(w in text for w in weights)
     footer = email.message.body.rsplit("排名计分办法", 1)[1]
-    for name, value in zip(
-        ["按期办结", "绿灯", "逾期办结", "黄灯", "红灯"], POINTS.values(), strict=True
-    ):
-        assert f"{name} {value} 分" in footer
+    for name, key in [
+        ("按期办结", "done_on_time"),
+        ("绿灯", "green"),
+        ("逾期办结", "done_late"),
+        ("黄灯", "yellow"),
+        ("红灯", "red"),
+    ]:
+        assert f"{name} {DEFAULT_POINTS[key]} 分" in footer
+    assert "提前办结" not in footer  # worth what on time is: not a rule of its own
+    assert "配合单位不计分" in footer
 
-    # Other weights and points in the view come out as they are: nothing is retyped.
-    changed = dataclasses.replace(view, weights=(0.6, 0.4), points={**POINTS, "yellow": 55})
+    # Other settings in the view come out as they are: nothing is retyped.
+    changed = dataclasses.replace(
+        view,
+        scoring=scoring_of(
+            "default",
+            task_share=0.6,
+            report_share=0.4,
+            points={"yellow": 55, "done_early": 110},
+            support_share=0.5,
+        ),
+    )
     [other] = zh.bulletin(changed, "email")
     assert "× 60%" in other.message.body
     assert "× 40%" in other.message.body
     assert "黄灯 55 分" in other.message.body
-    # A view without points still prints the domain's.
-    [bare] = zh.bulletin(dataclasses.replace(view, points={}), "email")
-    assert f"逾期办结 {POINTS['done_late']} 分" in bare.message.body
+    assert "提前办结 110 分" in other.message.body
+    assert "截止日期前 30 天以上办结" in other.message.body
+    assert "配合单位按任务分值的 50% 计分" in other.message.body
+
+
+def test_footer_words_a_card_scheme(zh: MessageRenderer) -> None:
+    view = dataclasses.replace(cases()["shipped"].bulletin, scoring=scoring_of("cards"))
+    [email] = zh.bulletin(view, "email")
+    footer = email.message.body.rsplit("排名计分办法", 1)[1]
+    assert (
+        "单位排名得分 = 基础分 100 分，按牵头任务月末的灯色加减：黄灯每项扣 1 分、红灯每项扣 2 分"
+        in footer
+    )
+    assert "未报送进度的任务按其灯色计分，不另扣分" in footer
+    assert "报送率 ×" not in footer
+    [telegram] = zh.bulletin(view, "telegram")
+    assert "得分 = 100 分 − 黄灯 1 分/项 − 红灯 2 分/项" in check_telegram(telegram.message)
 
 
 def test_bulletin_documents(zh: MessageRenderer) -> None:

@@ -53,7 +53,7 @@ from superbot.service.views import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_TASKS = ROOT / "tasks.yaml"
+SHIPPED_TASKS = ROOT / "tests" / "plan.yaml"
 ZONE = ZoneInfo("Asia/Shanghai")
 TRICKY = "R&D <核心> & “引号”"
 MONTH = month_of(date(2022, 6, 1))

@@ -20,7 +20,7 @@ from superbot.service.sync import Action, Kind, SyncResult, sync
 from superbot.store.sql import SqlStore
 from superbot.store.tables import ReportRow, SyncRunRow
 
-SHIPPED = Path(__file__).resolve().parents[2] / "tasks.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "plan.yaml"
 NOW = datetime(2022, 6, 15, 2, 0, tzinfo=UTC)
 
 SMALL = textwrap.dedent(

@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     from superbot.cli import (  # noqa: F401  (registers the commands)
         bot_commands,
         delivery_commands,
+        demo_commands,
         form_commands,
         loop_commands,
         plan_commands,

@@ -1,4 +1,5 @@
-"""review · approve · reject · extend · dossier: the supervision loop from the command line."""
+"""review · approve · reject · extend · accept-reason · dossier: the supervision loop from the
+command line."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from superbot.cli.runtime import Runtime
 from superbot.service.delivery import REVIEW
 from superbot.service.errors import ServiceError
 from superbot.service.outbox import DispatchReport, RoundState
-from superbot.service.review import Decided, Waiting
+from superbot.service.review import Decided, Waiting, accept_reason
 from superbot.service.status import load_plan
 
 # Telling the owner or the coordinators waits this long for retries before `superbot run`
@@ -143,6 +144,29 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
     runtime.echo(
         runtime.render(
             "cli/extend.txt", waiting=waiting, report=report, state=state, people=plan.people
+        )
+    )
+    return 0
+
+
+@cli.command("accept-reason")
+@click.argument("task")
+@click.option("--reason", default=None, help="认可的理由，如“待区政府协调用地”（必填）")
+@click.option("--by", default=None, help="认可人（人员编号）")
+@click.pass_obj
+def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
+    """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。"""
+    try:
+        status = accept_reason(runtime.store, task, reason, by, runtime.now())
+    except ServiceError as error:
+        return _refuse(runtime, error)
+    plan = load_plan(runtime.store)
+    runtime.echo(
+        runtime.text(
+            "cli.reason_accepted",
+            id=status.task.id,
+            title=status.task.title,
+            scored=not plan.settings.scoring.excuse_accepted,
         )
     )
     return 0

@@ -9,6 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from superbot.domain.calendar import CalendarSpec
+from superbot.domain.scoring import DueSoon, Scoring
 
 
 class State(StrEnum):
@@ -26,6 +27,7 @@ class Department:
     name: str
     liaisons: tuple[str, ...] = ()  # 联络员 (person ids): get the reminders, report progress
     leaders: tuple[str, ...] = ()  # 分管领导 (person ids, any department): escalations, 通报
+    category: str | None = None  # 科室 / 区级部门 / 平台与企业: ranked among its own kind
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,35 @@ class Campaign:
     description: str | None = None
 
 
+class Direction(StrEnum):
+    UP = "up"  # more is better: 投资增速, 新增企业数
+    DOWN = "down"  # less is better: 能耗, 排名的名次
+
+
+class IndicatorKind(StrEnum):
+    AMOUNT = "amount"  # 数量: met when the value reaches the target
+    RATE = "rate"  # 增速、比重 (%): compared in percentage points, never as a share of the target
+    RANK = "rank"  # 排名前 x% (or 第 x 名): a smaller value is better
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: str
     name: str
     unit: str = ""
-    target: float | None = None
+    target: float | None = None  # the year's target
+    direction: Direction = Direction.UP
+    kind: IndicatorKind = IndicatorKind.AMOUNT
+    quarterly: tuple[float | None, ...] = ()  # 一季度…四季度 targets, when the plan sets them
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """节点: by ``day``, ``percent`` of the task should be done."""
+
+    day: date
+    description: str
+    percent: int
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,8 @@ class Task:
     support: tuple[str, ...] = ()  # 配合单位
     description: str | None = None
     indicators: tuple[Indicator, ...] = ()
+    weight: float = 1.0  # its part in the department's score, against the others' 1
+    milestones: tuple[Milestone, ...] = ()  # 节点, in date order
 
 
 @dataclass(frozen=True)
@@ -152,6 +179,12 @@ class Rules:
     # An owner's "done" is a request (待审核) that coordinators approve (销号) or return (退回).
     review_done: bool = False
     extended_counts_as: ExtendedCountsAs = ExtendedCountsAs.ON_TIME
+    due_soon: DueSoon = DueSoon.YELLOW  # tasks.yaml ``scoring.due_soon``
+    supervision_start: date | None = None  # 督办起始 (plan.supervision_start)
+    # An indicator this many points (of its pro-rata target) behind turns the light yellow /
+    # red (tasks.yaml ``rules.indicator_yellow`` / ``indicator_red``); None: indicators don't.
+    indicator_yellow: int | None = None
+    indicator_red: int | None = None
 
 
 class DocumentKind(StrEnum):
@@ -246,6 +279,7 @@ class PlanSettings:
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
     channels: tuple[str, ...] = PERSONAL_CHANNELS  # personal messages: the first that reaches
     escalation: tuple[EscalationRule, ...] = ()  # the ladder, lowest rung first
+    scoring: Scoring = field(default_factory=Scoring)  # how the 通报 ranks departments
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from yaml.nodes import MappingNode, Node
 
 from superbot.domain.calendar import WorkdayCalendar
 from superbot.domain.model import Department, EscalationRule, Person, PlanSettings, Role, Task
+from superbot.domain.scoring import Method, Reporting, Scoring
 from superbot.domain.suggest import closest
 from superbot.plan.fields import Fields
 from superbot.plan.problems import Problem, Severity
@@ -94,3 +95,24 @@ def leaders(
     lacking = [d.id for d in departments if d.id in leads and not d.leaders]
     if lacking:
         reader.warn(root.key_position("escalation"), "plan.no_leader", departments=lacking)
+
+
+def scoring(reader: Fields, node: Entries, scheme: Scoring) -> None:
+    """The scheme as a whole: parts that only make sense together."""
+    at = position(node.node)
+    if scheme.method is Method.AVERAGE and scheme.reporting is Reporting.RATE:
+        total = scheme.task_share + scheme.report_share
+        if abs(total - 1) > 1e-9:
+            where = next((k for k in ("task_share", "report_share") if k in node), None)
+            reader.error(
+                node.value_position(where) if where else at,
+                "plan.shares_not_whole",
+                tasks=scheme.task_share,
+                reports=scheme.report_share,
+            )
+    if scheme.method is Method.DEDUCTION and scheme.reporting is Reporting.RATE:
+        where = next((k for k in ("reporting", "method", "preset") if k in node), None)
+        reader.error(node.value_position(where) if where else at, "plan.rate_needs_average")
+    if scheme.reporting is Reporting.DEDUCTION and not scheme.missed_report:
+        where = "reporting" if "reporting" in node else None
+        reader.error(node.value_position(where) if where else at, "plan.missed_report_needed")

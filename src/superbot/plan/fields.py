@@ -238,6 +238,16 @@ class Fields:
             return None
         return number
 
+    def bounded(self, entries: Entries, key: str, where: str, lo: float, hi: float) -> float | None:
+        """A number within [lo, hi]: a share, a weight, a number of points."""
+        number = self.number(entries, key, where)
+        if number is not None and not lo <= number <= hi:
+            shown = self.document.snippet(entries.pairs[key][1])
+            at = entries.value_position(key)
+            self.error(at, "plan.out_of_range", field=where, value=shown, lo=lo, hi=hi)
+            return None
+        return number
+
     def flag(self, entries: Entries, key: str, where: str) -> bool | None:
         value = entries.get(key)
         if value is None:

@@ -4,6 +4,7 @@ document."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -18,9 +19,12 @@ from superbot.domain.model import (
     BulletinSettings,
     Campaign,
     Department,
+    Direction,
     EscalationRule,
     ExtendedCountsAs,
     Indicator,
+    IndicatorKind,
+    Milestone,
     Person,
     Plan,
     PlanSettings,
@@ -31,10 +35,27 @@ from superbot.domain.model import (
     Task,
     Webhook,
 )
+from superbot.domain.scoring import (
+    OUTCOMES,
+    PRESETS,
+    DueSoon,
+    Method,
+    Reporting,
+    Scoring,
+    ScoringPeriod,
+    scoring_of,
+)
 from superbot.plan import checks
 from superbot.plan.fields import DOCUMENT_NAMES, ROLE_NAMES, Fields, is_email
 from superbot.plan.problems import Severity
-from superbot.plan.yaml import Document, Entries, full_width_in, kind_of, position
+from superbot.plan.yaml import (
+    Document,
+    Entries,
+    full_width_in,
+    kind_of,
+    number_value,
+    position,
+)
 
 LOCALES = ("zh-CN", "en")
 TOP_FIELDS = (
@@ -46,6 +67,7 @@ TOP_FIELDS = (
     "broadcast",
     "bulletin",
     "escalation",
+    "scoring",
     "campaigns",
 )
 PLAN_FIELDS = (
@@ -57,14 +79,53 @@ PLAN_FIELDS = (
     "extra_workdays",
     "locale",
     "channels",
+    "supervision_start",
 )
-DEPARTMENT_FIELDS = ("id", "name", "people", "liaison", "leader")
+DEPARTMENT_FIELDS = ("id", "name", "category", "people", "liaison", "leader")
 PERSON_FIELDS = ("id", "name", "position", "email", "telegram", *APP_CHANNELS, "channels")
 BROADCAST_FIELDS = ("telegram_chats", "emails", "webhooks")
 WEBHOOK_FIELDS = ("kind", "url_env", "secret_env")
 CAMPAIGN_FIELDS = ("id", "name", "description", "tasks")
-TASK_FIELDS = ("id", "title", "description", "lead", "support", "start", "due", "indicators")
-INDICATOR_FIELDS = ("id", "name", "unit", "target")
+TASK_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "lead",
+    "support",
+    "start",
+    "due",
+    "weight",
+    "milestones",
+    "indicators",
+)
+INDICATOR_FIELDS = ("id", "name", "unit", "target", "direction", "kind", "quarterly")
+MILESTONE_FIELDS = ("date", "description", "percent")
+SCORING_FIELDS = (
+    "preset",
+    "method",
+    "base",
+    "task_share",
+    "report_share",
+    "points",
+    "by_category",
+    "support_share",
+    "reporting",
+    "missed_report",
+    "due_soon",
+    "excuse_accepted",
+    "early_days",
+    "period",
+)
+# Ranges of the numbers in ``scoring``: shares of 1, points of a 100-point scale.
+SCORING_RANGES = {
+    "base": (0, 1000),
+    "task_share": (0, 1),
+    "report_share": (0, 1),
+    "support_share": (0, 1),
+    "missed_report": (0, 100),
+}
+POINTS_RANGE = (-100, 200)
+WEIGHT_RANGE = (0.01, 100)
 FLAGS = ("name_people_in_bulletin", "review_done")  # true/false rules
 CHOICES = {"extended_counts_as": tuple(c.value for c in ExtendedCountsAs)}
 ESCALATION_FIELDS = ("light", "consecutive", "document", "to", "reply_workdays")
@@ -75,6 +136,8 @@ RULE_RANGES = {
     "yellow_lag": (0, 100),
     "red_lag": (0, 100),
     "stale_days": (1, 366),
+    "indicator_yellow": (1, 100),
+    "indicator_red": (1, 100),
 }
 
 
@@ -127,6 +190,7 @@ class PlanReader(Fields):
         broadcast = self.read_broadcast(root)
         bulletin = self.read_bulletin(root)
         escalation = self.read_escalation(root)
+        scoring, due_soon = self.read_scoring(root)
         plan_start = settings.start if settings else None
         campaigns, tasks = self.read_campaigns(root, plan_start)
         checks.references(self)
@@ -141,6 +205,8 @@ class PlanReader(Fields):
             broadcast=broadcast,
             bulletin=bulletin,
             escalation=escalation,
+            scoring=scoring,
+            rules=replace(settings.rules, due_soon=due_soon),
         )
         checks.calendar(self, root, settings, tasks)
         checks.leaders(self, root, escalation, departments, tasks)
@@ -164,13 +230,14 @@ class PlanReader(Fields):
         for both in sorted(extra_holidays & extra_workdays):
             self.error(node.value_position("extra_workdays"), "plan.day_both_ways", day=both)
         calendar = CalendarSpec(Holidays(holidays or "cn"), extra_holidays, extra_workdays)
+        supervised = self.day_field(node, "supervision_start", "plan.supervision_start")
         return PlanSettings(
             name=name,
             timezone=timezone,
             locale=locale,
             start=start,
             calendar=calendar,
-            rules=self.read_rules(root),
+            rules=replace(self.read_rules(root), supervision_start=supervised),
             schedules=self.read_schedules(root),
             channels=self.channel_order(node, "plan.channels") or PlanSettings.channels,
         )
@@ -241,6 +308,7 @@ class PlanReader(Fields):
                 continue
             ident = self.identifier_field(node, "id", "department.id")
             name = self.text(node, "name", "department.name", required=True)
+            category = self.text(node, "category", "department.category")
             liaisons = self.people_refs(node, "liaison", "department.liaison")
             leaders = self.people_refs(node, "leader", "department.leader")
             if (
@@ -248,7 +316,7 @@ class PlanReader(Fields):
                 and self.unique(seen_departments, "department", ident, node.pairs["id"][1])
                 and name is not None
             ):
-                departments.append(Department(ident, name, liaisons, leaders))
+                departments.append(Department(ident, name, liaisons, leaders, category))
             for person_node in self.items(node, "people", "people"):
                 person = self.read_person(person_node, ident or "?", seen_people, seen_accounts)
                 if person is not None:
@@ -468,9 +536,97 @@ class PlanReader(Fields):
             self.error(node.value_position("due"), "plan.due_before_start", due=due, start=start)
             due = None
         indicators = self.read_indicators(node)
+        weight = self.bounded(node, "weight", "task.weight", *WEIGHT_RANGE)
+        milestones = self.read_milestones(node, start, due)
         if ident is None or title is None or lead is None or start is None or due is None:
             return None
-        return Task(ident, campaign, title, lead, start, due, support, description, indicators)
+        return Task(
+            ident,
+            campaign,
+            title,
+            lead,
+            start,
+            due,
+            support,
+            description,
+            indicators,
+            1.0 if weight is None else weight,
+            milestones,
+        )
+
+    def read_milestones(
+        self, node: Entries, start: date | None, due: date | None
+    ) -> tuple[Milestone, ...]:
+        """节点 in date order, each within the task's dates, the percent never going back."""
+        milestones: list[Milestone] = []
+        for item in self.items(node, "milestones", "task.milestones"):
+            entries = self.mapping(
+                item, "milestones[]", allowed=MILESTONE_FIELDS, required=MILESTONE_FIELDS
+            )
+            if entries is None:
+                continue
+            day = self.day_field(entries, "date", "milestones[].date")
+            what = self.text(entries, "description", "milestones[].description", required=True)
+            percent = self.integer(entries, "percent", "milestones[].percent", 1, 100)
+            if day is None or what is None or percent is None:
+                continue
+            if start is not None and due is not None and not start <= day <= due:
+                at = entries.value_position("date")
+                self.error(at, "plan.milestone_outside", day=day, start=start, due=due)
+                continue
+            if milestones and (day <= milestones[-1].day or percent < milestones[-1].percent):
+                at = position(item)
+                self.error(at, "plan.milestone_order", day=day, before=milestones[-1].day)
+                continue
+            milestones.append(Milestone(day, what, percent))
+        return tuple(milestones)
+
+    def read_scoring(self, root: Entries) -> tuple[Scoring, DueSoon]:
+        """The ``scoring`` section: a preset and the keys that change it."""
+        value = root.get("scoring")
+        if value is None:
+            return Scoring(), DueSoon.YELLOW
+        node = self.mapping(value, "scoring", SCORING_FIELDS)
+        if node is None:
+            return Scoring(), DueSoon.YELLOW
+        preset = self.choice(node, "preset", "scoring.preset", PRESETS) or "default"
+        changes: dict[str, object] = {}
+        for key, (lo, hi) in SCORING_RANGES.items():
+            number = self.bounded(node, key, f"scoring.{key}", lo, hi)
+            if number is not None:
+                changes[key] = number
+        early = self.integer(node, "early_days", "scoring.early_days", 0, 366)
+        if early is not None:
+            changes["early_days"] = early
+        for key, kind in (("method", Method), ("reporting", Reporting), ("period", ScoringPeriod)):
+            written = self.choice(node, key, f"scoring.{key}", [c.value for c in kind])
+            if written is not None:
+                changes[key] = kind(written)
+        for key in ("by_category", "excuse_accepted"):
+            flag = self.flag(node, key, f"scoring.{key}")
+            if flag is not None:
+                changes[key] = flag
+        points = self.read_points(node)
+        if points:
+            changes["points"] = points
+        scoring = scoring_of(preset, **changes)
+        checks.scoring(self, node, scoring)
+        due_soon = self.choice(node, "due_soon", "scoring.due_soon", [d.value for d in DueSoon])
+        return scoring, DueSoon(due_soon or DueSoon.YELLOW)
+
+    def read_points(self, node: Entries) -> dict[str, float]:
+        value = node.get("points")
+        if value is None:
+            return {}
+        entries = self.mapping(value, "scoring.points", OUTCOMES)
+        if entries is None:
+            return {}
+        points = {}
+        for key in OUTCOMES:
+            number = self.bounded(entries, key, f"scoring.points.{key}", *POINTS_RANGE)
+            if number is not None:
+                points[key] = number
+        return points
 
     def read_support(self, node: Entries, lead: str | None) -> tuple[str, ...]:
         support: list[str] = []
@@ -500,11 +656,48 @@ class PlanReader(Fields):
             name = self.text(entries, "name", "indicator.name", required=True)
             unit = self.text(entries, "unit", "indicator.unit") or ""
             target = self.number(entries, "target", "indicator.target")
+            direction = self.choice(
+                entries, "direction", "indicator.direction", [d.value for d in Direction]
+            )
+            kind = self.choice(entries, "kind", "indicator.kind", [k.value for k in IndicatorKind])
+            quarterly = self.read_quarterly(entries)
             if (
                 ident is None
                 or name is None
                 or not self.unique(seen, "indicator", ident, entries.pairs["id"][1])
             ):
                 continue
-            indicators.append(Indicator(ident, name, unit, target))
+            indicators.append(
+                Indicator(
+                    ident,
+                    name,
+                    unit,
+                    target,
+                    Direction(direction or Direction.UP),
+                    IndicatorKind(kind or IndicatorKind.AMOUNT),
+                    quarterly,
+                )
+            )
         return tuple(indicators)
+
+    def read_quarterly(self, entries: Entries) -> tuple[float | None, ...]:
+        """Four targets, 一季度 to 四季度 (a quarter without one written as null)."""
+        written = self.items(entries, "quarterly", "indicator.quarterly")
+        if not written:
+            return ()
+        if len(written) != 4:
+            at = entries.value_position("quarterly")
+            self.error(at, "plan.quarterly_count", count=len(written))
+            return ()
+        targets: list[float | None] = []
+        for item in written:
+            kind = kind_of(item)
+            if kind == "null":
+                targets.append(None)
+                continue
+            number = number_value(item) if kind in ("integer", "number") else None
+            if number is None or not math.isfinite(number):
+                self.wrong_type(item, "indicator.quarterly[]", "number")
+                return ()
+            targets.append(number)
+        return tuple(targets)

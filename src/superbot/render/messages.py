@@ -38,7 +38,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from superbot.domain.ranking import POINTS
 from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.form import form_filename, form_words, form_workbook
@@ -371,8 +370,8 @@ class MessageRenderer:
         return (Attachment(form_filename(self._templates, form), content, XLSX_MIME),)
 
     def _bulletin_context(self, view: Bulletin) -> dict[str, Any]:
-        # The footer prints the ranking formula from the weights the scores were made with.
-        return {"view": view, "weights": view.weights, "points": view.points or dict(POINTS)}
+        # The footer words the scheme from the settings the scores were made with.
+        return {"view": view, "scoring": view.scoring}
 
     def _filename(self, view: Bulletin, fmt: str) -> str:
         stem = str(self._words("_words.j2").bulletin_file)
@@ -414,7 +413,6 @@ class MessageRenderer:
 
     def _workbook(self, view: Bulletin) -> bytes:
         words = self._words("bulletin/xlsx.j2")
-        points = view.points or dict(POINTS)
         return bulletin_workbook(
             view,
             WorkbookWords(
@@ -426,7 +424,7 @@ class MessageRenderer:
                 fonts={str(k): str(v) for k, v in words.fonts.items()},
                 separator=str(words.separator),
                 month=_plain(words.month(view.period)),
-                formula=_plain(words.formula(view.weights, points)),
+                formula=_plain(words.formula(view)),
                 say=self._templates.texts,
                 places={entry.department.id: _plain(words.place(entry)) for entry in view.ranking},
                 page_header=_plain(words.page_header(view)),

@@ -13,21 +13,28 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from superbot.domain.lights import Light, is_done
+from superbot.domain.lights import Light, is_done, supervised_from
 from superbot.domain.model import BulletinIssue, Campaign, Report, Task
-from superbot.domain.periods import Period, end_of_day, start_of_day
+from superbot.domain.periods import Period, end_of_day, local_day, start_of_day
 from superbot.domain.ranking import (
-    POINTS,
-    REPORT_WEIGHT,
-    TASK_WEIGHT,
     TaskStanding,
+    is_early,
+    missed_before,
     rank,
     score_department,
 )
 from superbot.domain.review import Due
+from superbot.domain.scoring import Reporting, ScoringPeriod
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange, task_changes
-from superbot.service.status import LoopFacts, TaskStatus, assess_tasks, loop_facts, plan_on
+from superbot.service.status import (
+    LoopFacts,
+    TaskStatus,
+    assess_tasks,
+    excused_tasks,
+    loop_facts,
+    plan_on,
+)
 from superbot.service.store import ActivePlan, Store
 from superbot.service.views import (
     Bulletin,
@@ -63,6 +70,10 @@ class MonthFacts:
     # 通报 words deadlines from its own date, so from the date then in force.
     issue_dues: Mapping[str, Due] = field(default_factory=dict)
     changes: tuple[TaskChange, ...] = ()  # tasks.yaml edits since the previous 通报
+    # Cumulative deductions for missed reports only: the months each task had a report in,
+    # and the day it was first reported done.
+    reported_months: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    done_on: Mapping[str, date] = field(default_factory=dict)
 
 
 def read_month(
@@ -84,12 +95,24 @@ def read_month(
         else first - timedelta(microseconds=1)
     )
     until = end_of_day(max(issued_on or period.last, period.last), zone)
+    scoring = plan.settings.scoring
+    months: dict[str, set[str]] = defaultdict(set)
+    done_on: dict[str, date] = {}
+    if scoring.reporting is Reporting.DEDUCTION and scoring.period is ScoringPeriod.CUMULATIVE:
+        earliest = min((t.start for t in plan.tasks), default=period.first)
+        for report in store.reports_between(start_of_day(earliest, zone), last):
+            day = local_day(report.at, zone)
+            months[report.task_id].add(f"{day:%Y-%m}")
+            if is_done(report) and report.task_id not in done_on:
+                done_on[report.task_id] = day
     return MonthFacts(
+        reported_months={task_id: frozenset(keys) for task_id, keys in months.items()},
+        done_on=done_on,
         before=store.latest_progress(first - timedelta(microseconds=1), archived=True),
         at_end=store.latest_progress(last, archived=True),
         reported=frozenset(r.task_id for r in store.reports_between(first, last)),
         values=store.latest_values(last),
-        loop=loop_facts(store, plan, last),
+        loop=_with_reasons_accepted_by(store, plan, loop_facts(store, plan, last), last, until),
         issue_dues=loop_facts(store, plan, until).dues,
         changes=tuple(
             c
@@ -97,6 +120,16 @@ def read_month(
             if c.version.number > 1  # the first sync is the plan itself, not a change to it
         ),
     )
+
+
+def _with_reasons_accepted_by(
+    store: Store, plan: ActivePlan, loop: LoopFacts, last: datetime, until: datetime
+) -> LoopFacts:
+    """A reason accepted after the month's end but before the 通报 is issued counts for the
+    blockage reported in the month: the 督查科 decides it while preparing the 通报."""
+    if not plan.settings.scoring.excuse_accepted:
+        return loop
+    return replace(loop, excused=excused_tasks(store, last, accepted_by=until))
 
 
 # The issued copies of a month's 通报 are kept under this key: ``bulletin:2022-09``.
@@ -161,7 +194,7 @@ def compose_bulletin(
         (_item(s, issued_on) for s in statuses if s.light is Light.PENDING),
         key=lambda i: (i.assessment.claimed_on or period.last, i.task.id),
     )
-    readings = indicator_readings(statuses, facts.values, zone)
+    readings = indicator_readings(statuses, facts.values, zone, period.last)
     silent = silences(plan, statuses, open_in_period, facts.reported)
     if not plan.settings.rules.name_people_in_bulletin:
         silent = [Silence(s.department, (), s.tasks) for s in silent]
@@ -176,15 +209,14 @@ def compose_bulletin(
             CampaignSummary(campaign, LightCounts.of(group))
             for campaign, group in _by_campaign(plan, statuses)
         ),
-        ranking=tuple(_ranking(plan, statuses, open_in_period, facts.reported)),
+        ranking=tuple(_ranking(plan, period, statuses, open_in_period, facts)),
         red=tuple(red),
         yellow=tuple(yellow),
         completed=tuple(completed),
         indicators=tuple(readings),
         silent=tuple(silent),
         statuses=tuple(statuses),
-        weights=(TASK_WEIGHT, REPORT_WEIGHT),
-        points=dict(POINTS),
+        scoring=plan.settings.scoring,
         letterhead=letterhead(plan, issue),
         red_by_department=tuple(_by_department(red)),
         yellow_by_department=tuple(_by_department(yellow)),
@@ -273,36 +305,70 @@ def _by_campaign(
 
 def _ranking(
     plan: ActivePlan,
+    period: Period,
     statuses: Sequence[TaskStatus],
     open_in_period: set[str],
-    reported: frozenset[str],
+    facts: MonthFacts,
 ) -> list[DepartmentRank]:
-    by_lead: dict[str, list[TaskStatus]] = defaultdict(list)
+    scoring = plan.settings.scoring
+    rules = plan.settings.rules
+    standings: dict[str, list[TaskStanding]] = defaultdict(list)
+    led: dict[str, list[TaskStatus]] = defaultdict(list)
     for s in statuses:
-        by_lead[s.task.lead].append(s)
-    scores = [
-        score_department(
-            lead,
-            [
-                TaskStanding(
-                    light=s.assessment.scored,
-                    done_late=s.assessment.late,
-                    open_in_period=s.task.id in open_in_period,
-                    reported_in_period=s.task.id in reported,
-                )
-                for s in group
-            ],
+        a = s.assessment
+        reported = s.task.id in facts.reported
+        settled = s.light in (Light.DONE, Light.PENDING)  # nothing owed on it
+        silent = s.task.id in open_in_period and not reported and not settled
+        missed = int(silent)
+        if scoring.period is ScoringPeriod.CUMULATIVE:
+            missed += missed_before(
+                supervised_from(s.task, rules),
+                period.first,
+                facts.reported_months.get(s.task.id, frozenset()),
+                facts.done_on.get(s.task.id),
+            )
+        standing = TaskStanding(
+            light=a.scored,
+            done_late=a.late,
+            open_in_period=s.task.id in open_in_period,
+            reported_in_period=reported,
+            weight=s.task.weight,
+            done_early=a.scored is Light.DONE
+            and is_early(a.last_report, s.task.due, scoring.early_days),
+            excused=a.excused,
+            missed=missed,
+            silent=silent,
         )
-        for lead, group in by_lead.items()
+        standings[s.task.lead].append(standing)
+        led[s.task.lead].append(s)
+        if scoring.support_share:
+            # A supporting unit shares the task's light, not its lead's duty to report; a
+            # task left unscored for its silence is left unscored for them too.
+            for department in s.task.support:
+                standings[department].append(replace(standing, support=True, missed=0))
+    scores = [
+        score
+        for department_id, department in plan.departments.items()
+        if department_id in standings
+        and (
+            score := score_department(
+                department_id, standings[department_id], scoring, department.category
+            )
+        )
+        is not None
     ]
     ranked = rank(scores)
-    shared = {score.rank for score in ranked if sum(s.rank == score.rank for s in ranked) > 1}
+    shared = {
+        (score.category, score.rank)
+        for score in ranked
+        if sum(s.rank == score.rank and s.category == score.category for s in ranked) > 1
+    }
     return [
         DepartmentRank(
             plan.departments[score.department_id],
             score,
-            LightCounts.of(by_lead[score.department_id]),
-            tied=score.rank in shared,
+            LightCounts.of(led[score.department_id]),
+            tied=(score.category, score.rank) in shared,
         )
         for score in ranked
     ]
@@ -312,6 +378,7 @@ def indicator_readings(
     statuses: Sequence[TaskStatus],
     values: Mapping[tuple[str, str], tuple[float, datetime]],
     zone: ZoneInfo,
+    as_of: date | None = None,
 ) -> list[IndicatorReading]:
     readings = []
     for s in statuses:
@@ -324,6 +391,7 @@ def indicator_readings(
                     indicator,
                     value,
                     at.astimezone(zone).date() if at is not None else None,
+                    as_of,
                 )
             )
     return readings

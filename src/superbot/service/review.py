@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from superbot.domain.lights import Light
-from superbot.domain.model import Department, Person, Report, Task
+from superbot.domain.model import Department, Person, Report, State, Task
 from superbot.domain.periods import end_of_day, local_day
 from superbot.domain.review import (
     Due,
@@ -282,6 +282,27 @@ class Review:
         if self.notices is not None:
             self.notices.review_decided(outcome, now)
         return outcome
+
+
+def accept_reason(
+    store: Store, task_ref: str, note: str | None, by: str | None, now: datetime
+) -> TaskStatus:
+    """正当理由: a coordinator accepts why a 受阻 task is blocked. It holds while the task stays
+    blocked; with ``scoring.excuse_accepted`` the ranking leaves the task out meanwhile."""
+    plan = load_plan(store)
+    task = _task(store, plan, task_ref)
+    _person(plan, by)
+    why = " ".join((note or "").split())
+    if not why:
+        raise ServiceError("review.reason_required", kind="accept")
+    if len(why) > REASON_LIMIT:
+        raise ServiceError("review.reason_too_long", limit=REASON_LIMIT, length=len(why))
+    today = local_day(now, plan.zone)
+    status = task_status(store, plan, task.id, today)
+    if status.assessment.state is not State.BLOCKED or status.light is Light.DONE:
+        raise ServiceError("review.not_blocked", task=task.title)
+    store.accept_reason(task.id, now, by, why)
+    return task_status(store, plan, task.id, today)
 
 
 def _task(store: Store, plan: ActivePlan, typed: str) -> Task:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.calendar import CalendarSpec, WorkdayCalendar
 from superbot.domain.lights import Assessment, Light, assess
-from superbot.domain.model import Campaign, Department, PlanSettings, Report, Task
+from superbot.domain.model import Campaign, Department, PlanSettings, Report, State, Task
 from superbot.domain.periods import end_of_day, local_day
 from superbot.domain.review import Due, dues, pending_claims
 from superbot.domain.suggest import closest
@@ -67,20 +67,55 @@ class LoopFacts:
 
     claims: Mapping[str, date] = field(default_factory=dict)  # task → day of a pending 办结申请
     dues: Mapping[str, Due] = field(default_factory=dict)  # task → due moved by an extension
+    excused: frozenset[str] = frozenset()  # 受阻 for a reason a coordinator accepted
+    # task → indicator → latest value: read only when indicators can change a light
+    values: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
     requests = store.requests()
+    # Read only where the scheme uses them: a default plan's status costs no extra query.
+    excused = excused_tasks(store, until) if plan.settings.scoring.excuse_accepted else frozenset()
+    rules = plan.settings.rules
+    values: dict[str, dict[str, float]] = {}
+    if rules.indicator_yellow is not None or rules.indicator_red is not None:
+        for (task_id, indicator_id), (value, _) in store.latest_values(until).items():
+            values.setdefault(task_id, {})[indicator_id] = value
     if not requests:
-        return LoopFacts()
+        return LoopFacts(excused=excused, values=values)
     zone = plan.zone
     return LoopFacts(
+        excused=excused,
+        values=values,
         claims={
             task_id: local_day(r.requested_at, zone)
             for task_id, r in pending_claims(requests, until).items()
         },
         dues=dues({t.id: t.due for t in plan.tasks}, requests, until),
     )
+
+
+def excused_tasks(
+    store: Store, until: datetime, accepted_by: datetime | None = None
+) -> frozenset[str]:
+    """Tasks 受阻 at ``until`` whose reason a coordinator accepted (by ``accepted_by``, ``until``
+    when not given) since they last became blocked: an acceptance holds while the task stays
+    blocked, not for a later blockage."""
+    accepted = store.accepted_reasons(accepted_by or until)
+    excused = set()
+    for task_id, times in accepted.items():
+        progress = [r for r in store.task_reports(task_id) if r.is_progress and r.at <= until]
+        progress.sort(key=lambda r: r.at)
+        if not progress or progress[-1].state is not State.BLOCKED:
+            continue
+        blocked_since = progress[-1].at
+        for report in reversed(progress):
+            if report.state is not State.BLOCKED:
+                break
+            blocked_since = report.at
+        if any(at >= blocked_since for at in times):
+            excused.add(task_id)
+    return frozenset(excused)
 
 
 def assess_tasks(
@@ -127,6 +162,8 @@ def _status(
             clock.zone,
             claimed_on=facts.claims.get(task.id),
             original_due=due.original if due is not None else None,
+            excused=task.id in facts.excused,
+            values=facts.values.get(task.id),
         ),
     )
 

@@ -216,6 +216,15 @@ class Store(Protocol):
         办结申请 (returned); other progress withdraws a pending one."""
         ...
 
+    def accept_reason(
+        self, task_id: str, at: datetime, person_id: str | None, note: str | None
+    ) -> None:
+        """A coordinator accepted the reason ``task_id`` is 受阻 (正当理由)."""
+
+    def accepted_reasons(self, until: datetime) -> dict[str, list[datetime]]:
+        """When each task's reasons were accepted, up to ``until``."""
+        ...
+
     def requests(self, task_ids: Collection[str] | None = None) -> list[Request]: ...
 
     def unannounced_requests(self) -> list[int]:

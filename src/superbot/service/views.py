@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from superbot.domain import indicators
 from superbot.domain.ladder import EscalationDocument
 from superbot.domain.lights import Assessment, Light
 from superbot.domain.model import (
@@ -13,13 +14,15 @@ from superbot.domain.model import (
     Campaign,
     Department,
     Indicator,
+    IndicatorKind,
     Person,
     Report,
     Rules,
     Task,
 )
 from superbot.domain.periods import Period
-from superbot.domain.ranking import POINTS, REPORT_WEIGHT, TASK_WEIGHT, Score
+from superbot.domain.ranking import Score
+from superbot.domain.scoring import Scoring
 from superbot.domain.text import Text
 from superbot.service.history import TaskChange
 from superbot.service.mail import RefusedMail, ReplyWay
@@ -77,12 +80,36 @@ class IndicatorReading:
     value: float | None
     reported_on: date | None
 
+    as_of: date | None = None  # the day it is read on (a quarterly target's quarter)
+
     @property
     def attainment(self) -> float | None:
-        """Value as a share of target, in percent (None without both)."""
-        if self.value is None or not self.indicator.target:
+        """An amount's value as a share of its target, in percent (None without both, and for
+        a rate or a rank, which are compared in points)."""
+        return indicators.attainment(self.indicator, self.value)
+
+    @property
+    def target(self) -> float | None:
+        """The target in force: the quarter's when the plan sets one."""
+        if self.as_of is None:
+            return self.indicator.target
+        return indicators.target_on(self.indicator, self.as_of)
+
+    @property
+    def met(self) -> bool | None:
+        if self.as_of is None:
+            return None if self.attainment is None else self.attainment >= 100
+        return indicators.is_met(self.indicator, self.value, self.as_of)
+
+    @property
+    def gap(self) -> float | None:
+        """A rate's or a rank's distance from its target in points (negative: short of it)."""
+        target = self.target
+        if self.value is None or target is None or self.indicator.kind is IndicatorKind.AMOUNT:
             return None
-        return 100.0 * self.value / self.indicator.target
+        if indicators.smaller_is_better(self.indicator):
+            return target - self.value
+        return self.value - target
 
 
 @dataclass(frozen=True)
@@ -194,8 +221,7 @@ class Bulletin:
     indicators: tuple[IndicatorReading, ...]
     silent: tuple[Silence, ...]  # people only when rules.name_people_in_bulletin
     statuses: tuple[TaskStatus, ...]  # every task in scope, for the full table
-    weights: tuple[float, float] = (TASK_WEIGHT, REPORT_WEIGHT)
-    points: Mapping[str, int] = field(default_factory=lambda: dict(POINTS))
+    scoring: Scoring = field(default_factory=Scoring)  # the scheme the ranking was scored by
     letterhead: Letterhead | None = None  # None: a preview that is not issued
     red_by_department: tuple[DepartmentItems, ...] = ()
     yellow_by_department: tuple[DepartmentItems, ...] = ()

@@ -12,10 +12,13 @@ from superbot.domain.model import (
     BulletinSettings,
     Campaign,
     Department,
+    Direction,
     DocumentKind,
     EscalationRule,
     ExtendedCountsAs,
     Indicator,
+    IndicatorKind,
+    Milestone,
     Person,
     Plan,
     PlanSettings,
@@ -26,6 +29,7 @@ from superbot.domain.model import (
     Task,
     Webhook,
 )
+from superbot.domain.scoring import DueSoon, scoring_from_json, scoring_to_json
 from superbot.domain.text import Text
 
 
@@ -48,7 +52,16 @@ def settings_to_json(settings: PlanSettings) -> dict[str, Any]:
             "name_people_in_bulletin": settings.rules.name_people_in_bulletin,
             "review_done": settings.rules.review_done,
             "extended_counts_as": settings.rules.extended_counts_as.value,
+            "due_soon": settings.rules.due_soon.value,
+            "supervision_start": (
+                settings.rules.supervision_start.isoformat()
+                if settings.rules.supervision_start
+                else None
+            ),
+            "indicator_yellow": settings.rules.indicator_yellow,
+            "indicator_red": settings.rules.indicator_red,
         },
+        "scoring": scoring_to_json(settings.scoring),
         "schedules": {kind.value: expr for kind, expr in settings.schedules.items()},
         "coordinators": list(settings.coordinators),
         "broadcast": {
@@ -121,6 +134,7 @@ def settings_from_json(data: dict[str, Any]) -> PlanSettings:
             )
             for rule in data.get("escalation", ())
         ),
+        scoring=scoring_from_json(data.get("scoring")),
     )
 
 
@@ -128,7 +142,48 @@ def _rules(data: dict[str, Any]) -> Rules:
     values = dict(data)  # settings synced before a rule existed lack it: its default then
     if "extended_counts_as" in values:
         values["extended_counts_as"] = ExtendedCountsAs(values["extended_counts_as"])
+    if "due_soon" in values:
+        values["due_soon"] = DueSoon(values["due_soon"])
+    if values.get("supervision_start"):
+        values["supervision_start"] = date.fromisoformat(values["supervision_start"])
     return Rules(**values)
+
+
+def milestones_to_json(milestones: tuple[Milestone, ...]) -> list[dict[str, Any]]:
+    return [
+        {"day": m.day.isoformat(), "description": m.description, "percent": m.percent}
+        for m in milestones
+    ]
+
+
+def milestones_from_json(data: list[dict[str, Any]] | None) -> tuple[Milestone, ...]:
+    return tuple(
+        Milestone(date.fromisoformat(m["day"]), m["description"], m["percent"]) for m in data or ()
+    )
+
+
+def _indicator_to_json(i: Indicator) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "name": i.name,
+        "unit": i.unit,
+        "target": i.target,
+        "direction": i.direction.value,
+        "kind": i.kind.value,
+        "quarterly": list(i.quarterly),
+    }
+
+
+def _indicator_from_json(i: dict[str, Any]) -> Indicator:
+    return Indicator(
+        i["id"],
+        i["name"],
+        i["unit"],
+        i["target"],
+        Direction(i.get("direction", Direction.UP)),  # versions kept before these existed
+        IndicatorKind(i.get("kind", IndicatorKind.AMOUNT)),
+        tuple(i.get("quarterly", ())),
+    )
 
 
 # -- whole plans, as each sync left them --------------------------------------------------------
@@ -138,7 +193,13 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     return {
         "settings": settings_to_json(plan.settings),
         "departments": [
-            {"id": d.id, "name": d.name, "liaisons": list(d.liaisons), "leaders": list(d.leaders)}
+            {
+                "id": d.id,
+                "name": d.name,
+                "liaisons": list(d.liaisons),
+                "leaders": list(d.leaders),
+                "category": d.category,
+            }
             for d in plan.departments
         ],
         "people": [
@@ -165,10 +226,9 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "due": t.due.isoformat(),
                 "support": list(t.support),
                 "description": t.description,
-                "indicators": [
-                    {"id": i.id, "name": i.name, "unit": i.unit, "target": i.target}
-                    for i in t.indicators
-                ],
+                "indicators": [_indicator_to_json(i) for i in t.indicators],
+                "weight": t.weight,
+                "milestones": milestones_to_json(t.milestones),
             }
             for t in plan.tasks
         ],
@@ -179,7 +239,9 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
     return Plan(
         settings=settings_from_json(data["settings"]),
         departments=tuple(
-            Department(d["id"], d["name"], tuple(d["liaisons"]), tuple(d["leaders"]))
+            Department(
+                d["id"], d["name"], tuple(d["liaisons"]), tuple(d["leaders"]), d.get("category")
+            )
             for d in data["departments"]
         ),
         people=tuple(
@@ -197,9 +259,9 @@ def plan_from_json(data: dict[str, Any]) -> Plan:
                 due=date.fromisoformat(t["due"]),
                 support=tuple(t["support"]),
                 description=t["description"],
-                indicators=tuple(
-                    Indicator(i["id"], i["name"], i["unit"], i["target"]) for i in t["indicators"]
-                ),
+                indicators=tuple(_indicator_from_json(i) for i in t["indicators"]),
+                weight=t.get("weight", 1.0),
+                milestones=milestones_from_json(t.get("milestones")),
             )
             for t in data["tasks"]
         ),

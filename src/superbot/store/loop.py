@@ -21,6 +21,7 @@ from superbot.service.store import Mention, PlanVersion, ReminderSent, SyncRecor
 from superbot.store.codec import plan_from_json, plan_to_json, text_from_json, text_to_json
 from superbot.store.db import SqlRepository
 from superbot.store.tables import (
+    AcceptedReasonRow,
     BulletinIssueRow,
     BulletinLightRow,
     DepartmentRow,
@@ -104,6 +105,24 @@ class LoopStore(SqlRepository):
             query = query.where(col(RequestRow.task_id).in_(list(task_ids)))
         with self.session() as s:
             return [_request(row) for row in s.scalars(query).all()]
+
+    def accept_reason(
+        self, task_id: str, at: datetime, person_id: str | None, note: str | None
+    ) -> None:
+        with self.session() as s:
+            s.add(AcceptedReasonRow(task_id=task_id, at=at, person_id=person_id, note=note))
+
+    def accepted_reasons(self, until: datetime) -> dict[str, list[datetime]]:
+        query = (
+            select(AcceptedReasonRow)
+            .where(col(AcceptedReasonRow.at) <= until)
+            .order_by(col(AcceptedReasonRow.at))
+        )
+        found: dict[str, list[datetime]] = {}
+        with self.session() as s:
+            for row in s.scalars(query).all():
+                found.setdefault(row.task_id, []).append(row.at)
+        return found
 
     def add_request(self, request: Request) -> Request:
         with self.session() as s:

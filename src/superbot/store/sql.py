@@ -17,7 +17,9 @@ from superbot.domain.model import (
     BulletinIssue,
     Campaign,
     Department,
+    Direction,
     Indicator,
+    IndicatorKind,
     Person,
     Plan,
     Report,
@@ -26,7 +28,12 @@ from superbot.domain.model import (
 )
 from superbot.domain.review import Request
 from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
-from superbot.store.codec import settings_from_json, settings_to_json
+from superbot.store.codec import (
+    milestones_from_json,
+    milestones_to_json,
+    settings_from_json,
+    settings_to_json,
+)
 from superbot.store.db import SqlRepository
 from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
 from superbot.store.tables import (
@@ -176,6 +183,9 @@ class SqlStore(LoopStore, SqlRepository):
                 task_id=task.id, id=indicator.id, name=indicator.name
             )
             row.name, row.unit, row.target = indicator.name, indicator.unit, indicator.target
+            row.direction = None if indicator.direction is Direction.UP else indicator.direction
+            row.kind = None if indicator.kind is IndicatorKind.AMOUNT else indicator.kind
+            row.quarterly = list(indicator.quarterly) or None
             row.position, row.archived_at = position, None
             s.add(row)
         for ident, old in existing.items():
@@ -245,7 +255,17 @@ class SqlStore(LoopStore, SqlRepository):
             .where(col(IndicatorRow.archived_at).is_(None))
             .order_by(col(IndicatorRow.position))
         ).all():
-            indicators[ind.task_id].append(Indicator(ind.id, ind.name, ind.unit, ind.target))
+            indicators[ind.task_id].append(
+                Indicator(
+                    ind.id,
+                    ind.name,
+                    ind.unit,
+                    ind.target,
+                    Direction(ind.direction or Direction.UP),
+                    IndicatorKind(ind.kind or IndicatorKind.AMOUNT),
+                    tuple(ind.quarterly or ()),
+                )
+            )
         return [
             (
                 Task(
@@ -258,6 +278,8 @@ class SqlStore(LoopStore, SqlRepository):
                     support=tuple(support[row.id]),
                     description=row.description,
                     indicators=tuple(indicators[row.id]),
+                    weight=1.0 if row.weight is None else row.weight,
+                    milestones=milestones_from_json(row.milestones),
                 ),
                 row.archived_at is not None,
             )
@@ -494,7 +516,7 @@ def _issue(row: BulletinIssueRow) -> BulletinIssue:
 
 
 def _department(row: DepartmentRow) -> Department:
-    return Department(row.id, row.name, *department_roles(row))
+    return Department(row.id, row.name, *department_roles(row), category=row.category)
 
 
 def _person(row: PersonRow) -> Person:
@@ -515,7 +537,12 @@ def _campaign(row: CampaignRow) -> Campaign:
 
 
 def _department_values(d: Department) -> dict[str, Any]:
-    return {"name": d.name, "liaisons": list(d.liaisons), "leaders": list(d.leaders)}
+    return {
+        "name": d.name,
+        "liaisons": list(d.liaisons),
+        "leaders": list(d.leaders),
+        "category": d.category,
+    }
 
 
 def _person_values(p: Person, coordinator: bool) -> dict[str, Any]:
@@ -543,4 +570,6 @@ def _task_values(t: Task) -> dict[str, Any]:
         "lead_id": t.lead,
         "start": t.start,
         "due": t.due,
+        "weight": None if t.weight == 1 else t.weight,
+        "milestones": milestones_to_json(t.milestones) or None,
     }

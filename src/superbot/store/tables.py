@@ -58,6 +58,7 @@ class DepartmentRow(SQLModel, table=True):
     archived_at: datetime | None = _time()
     liaisons: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))  # person ids
     leaders: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))  # person ids
+    category: str | None = Field(default=None, max_length=64)  # ranked within it
 
 
 class PersonRow(SQLModel, table=True):
@@ -100,6 +101,8 @@ class TaskRow(SQLModel, table=True):
     due: date
     position: int = 0
     archived_at: datetime | None = _time()
+    weight: float | None = None  # None: 1
+    milestones: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
 
 
 class TaskSupportRow(SQLModel, table=True):
@@ -120,6 +123,9 @@ class IndicatorRow(SQLModel, table=True):
     target: float | None = None
     position: int = 0
     archived_at: datetime | None = _time()
+    direction: str | None = Field(default=None, max_length=8)  # None: up
+    kind: str | None = Field(default=None, max_length=8)  # None: amount
+    quarterly: Any = Field(default=None, sa_column=Column(JSON(), nullable=True))
 
 
 class ReportRow(SQLModel, table=True):
@@ -455,3 +461,17 @@ class RoundTaskRow(SQLModel, table=True):
     period: str = Field(primary_key=True, max_length=32)
     person_id: str = Field(primary_key=True, max_length=64)
     task_id: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class AcceptedReasonRow(SQLModel, table=True):
+    """A coordinator accepted the reason a task is 受阻 (正当理由): the ranking may leave it out
+    while it stays blocked."""
+
+    __tablename__ = "accepted_reason"
+    __table_args__ = (Index("ix_accepted_reason_task", "task_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(foreign_key="task.id", max_length=64)
+    at: datetime = _time(nullable=False)
+    person_id: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, sa_column=Column(Text()))
