@@ -15,6 +15,7 @@ from superbot.service.outbox import (
     LEASE,
     Dispatcher,
     NewItem,
+    RetryWait,
     Status,
     backoff,
     dedupe_key,
@@ -286,3 +287,19 @@ async def test_a_short_retry_after_is_not_stretched_by_the_backoff(outbox: SqlOu
 
     assert report.sent == 1
     assert channel.sent[0].at - T0.timestamp() == pytest.approx(3)
+
+
+async def test_drain_says_each_wait_and_why(outbox: SqlOutbox) -> None:
+    outbox.enqueue([item("100"), item("200")], T0)
+    channel, clock = RecordingChannel(), FakeClock(T0)
+    channel.fail_next(ChannelError("telegram: Internal Server Error", permanent=False), "100")
+    waits: list[RetryWait] = []
+
+    report = await dispatcher(outbox, channel, clock).drain(
+        "bulletin", "2022-06", timedelta(minutes=5), on_wait=waits.append
+    )
+
+    assert report.sent == 2
+    [wait] = waits
+    assert (wait.rows, wait.reason) == (1, "telegram: Internal Server Error")
+    assert wait.seconds == pytest.approx(30, abs=0.1)  # its backoff, from when it failed

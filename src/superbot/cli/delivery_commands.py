@@ -29,7 +29,7 @@ from superbot.service.bulletin import issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
 from superbot.service.issuing import issue_bulletin, issued_copy
-from superbot.service.outbox import DispatchLoop, Status
+from superbot.service.outbox import DispatchLoop, RetryWait, Status
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
 from superbot.store.db import LeaderLock
@@ -90,8 +90,11 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool, retry_f
 
 
 async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-untyped-def]
+    def progress(waiting: RetryWait) -> None:  # a line per wait: the person sees why
+        runtime.echo(runtime.render("cli/send_wait.txt", waiting=waiting), err=True)
+
     try:
-        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT)
+        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT, on_wait=progress)
     finally:
         await runtime.aclose()
 

@@ -157,6 +157,10 @@ class Outbox(Protocol):
 
     def round_state(self, kind: str, period: str) -> RoundState: ...
 
+    def waiting_reason(self, kind: str, period: str) -> str | None:
+        """What the next row of the round to be retried last failed with."""
+        ...
+
     def failures_between(self, after: datetime, until: datetime) -> list[Failure]: ...
 
 
@@ -187,6 +191,15 @@ class DispatchReport:
         self.held += other.held
         self.errors.extend(other.errors)
         self.misconfigured.update(other.misconfigured)
+
+
+@dataclass(frozen=True)
+class RetryWait:
+    """``drain`` waits ``seconds`` for ``rows`` to come due again."""
+
+    seconds: float
+    rows: int
+    reason: str | None  # the last error of the next one, or None (held by another sender)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -291,9 +304,16 @@ class Dispatcher:
             for task in (*sending, *((beat,) if beat else ())):
                 task.cancel()  # cancelled sends: their rows go back when the lease runs out
 
-    async def drain(self, kind: str, period: str, max_wait: timedelta) -> DispatchReport:
+    async def drain(
+        self,
+        kind: str,
+        period: str,
+        max_wait: timedelta,
+        on_wait: Callable[[RetryWait], object] | None = None,
+    ) -> DispatchReport:
         """Dispatch until the round has nothing left that is due within ``max_wait``; rows
-        held by a process that died come up when their lease runs out."""
+        held by a process that died come up when their lease runs out. ``on_wait`` hears of
+        each wait, with what the waiting rows last failed with."""
         report = DispatchReport()
         deadline = self.clock() + max_wait
         while True:
@@ -301,7 +321,13 @@ class Dispatcher:
             upcoming = self.outbox.next_attempt(kind, period, after=self.clock(), lease=self.lease)
             if upcoming is None or upcoming > deadline:
                 return report
-            await self.sleep((upcoming - self.clock()).total_seconds())
+            seconds = (upcoming - self.clock()).total_seconds()
+            if on_wait is not None:
+                state = self.outbox.round_state(kind, period)
+                waiting = state.count(Status.PENDING) + state.count(Status.SENDING)
+                reason = self.outbox.waiting_reason(kind, period)
+                on_wait(RetryWait(seconds, waiting, self.redact(reason) if reason else None))
+            await self.sleep(seconds)
 
     def _claim(self) -> list[tuple[Item, float]]:
         """Claim, channel by channel, what the pacer lets go out before the lease is half

@@ -313,6 +313,19 @@ class SqlOutbox(SqlRepository):
             ).all()
         return RoundState(counts, tuple(_failure(r) for r in failed))
 
+    def waiting_reason(self, kind: str, period: str) -> str | None:
+        with self.session() as s:
+            return s.scalars(
+                select(col(OutboxRow.last_error))
+                .where(
+                    col(OutboxRow.kind) == kind,
+                    col(OutboxRow.period) == period,
+                    col(OutboxRow.status) == Status.PENDING.value,
+                )
+                .order_by(col(OutboxRow.next_attempt_at))
+                .limit(1)
+            ).first()
+
     def failures_between(self, after: datetime, until: datetime) -> list[Failure]:
         with self.session() as s:
             rows = s.scalars(
