@@ -137,3 +137,16 @@ def test_a_rejected_token_reaches_no_output_table_or_notice(
     assert not any(e and secret in e for e in errors)
     [notice] = [d.parsed() for d in mail.deliveries]
     assert secret not in notice.as_string()
+
+
+def test_a_person_with_only_an_email_and_no_smtp_is_told_so_in_chinese(
+    capsys: pytest.CaptureFixture[str], config: Config, telegram: FakeTelegram
+) -> None:
+    config.tasks_path.write_text(plan().replace("        telegram: 1001\n", ""), encoding="utf-8")
+    cli = Cli(capsys, replace(config, smtp_url=None))
+    assert cli("sync").status == 0
+
+    sent = cli(*SEND)
+
+    assert sent.status == 1
+    assert "人员1（p1）：此人只有邮箱，但没有配置 SMTP（SMTP_URL），邮件发不出" in sent.out

@@ -224,7 +224,7 @@ async def test_an_unconfigured_channel_fails_permanently(outbox: SqlOutbox) -> N
     report = await dispatcher(outbox, channel, clock).dispatch()
 
     assert report.failed == 1
-    assert "not configured" in outbox.round_state("digest", "w").failures[0].error
+    assert outbox.round_state("digest", "w").failures[0].error == "delivery.unconfigured:email"
 
 
 async def test_unreachable_people_are_recorded_as_failed_at_once(outbox: SqlOutbox) -> None:

@@ -389,7 +389,12 @@ class Delivery:
                 person.id,
                 Message(subject="", body=""),
                 person_id=person.id,
-                failed_reason="not bound on any channel superbot is configured for",
+                # Worded by the templates (texts/delivery.j2) in the reader's language.
+                failed_reason=(
+                    "delivery.unreachable_smtp"
+                    if person.email and not reach.email
+                    else "delivery.unreachable"
+                ),
             )
             return
         for channel, recipient in routes:

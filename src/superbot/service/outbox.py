@@ -373,7 +373,7 @@ class Dispatcher:
             now, UNCLAIMED_BATCH, self.lease, self.owner, other_than=list(self.channels)
         ):
             for item in items:
-                self.outbox.mark_failed(item, f"channel {item.channel} is not configured", now)
+                self.outbox.mark_failed(item, f"delivery.unconfigured:{item.channel}", now)
                 report.failed += 1
 
     def _heartbeat(self) -> None:
