@@ -6,12 +6,14 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from tests.english import english_sentences
+from tests.fakes.clock import FakeClock
 
 from superbot.cli import main
 from superbot.cli.runtime import Runtime
@@ -116,22 +118,33 @@ class Cli:
         self,
         capsys: pytest.CaptureFixture[str],
         config: Config,
-        clock: Callable[[], datetime] | None = None,
+        clock: Callable[[], datetime],
     ) -> None:
         self.capsys = capsys
         self.config = config
-        self.clock = clock  # None: the wall clock
+        self.clock = clock
+        # What the person at the terminal answers to a question (None: nobody is there).
+        self.answers: list[bool] | None = None
+        self.asked: list[str] = []
 
     def __call__(self, *args: str) -> Result:
         self.capsys.readouterr()
-        runtime = Runtime(self.config, clock=self.clock)
+        runtime = Runtime(self.config, clock=self.clock, ask=self._ask if self.answers else None)
         try:
             status = main(list(args), runtime=runtime)
         finally:
             if "store" in runtime.__dict__:
                 runtime.store.engine.dispose()
         captured = self.capsys.readouterr()
+        if self.config.locale in (None, "zh-CN"):  # the check, on every command run
+            shown = english_sentences(captured.out + captured.err)
+            assert not shown, f"English in zh-CN output of {args}: {shown}"
         return Result(status, captured.out, captured.err)
+
+    def _ask(self, question: str) -> bool:
+        assert self.answers, f"nobody expected the question {question!r}"
+        self.asked.append(question)
+        return self.answers.pop(0)
 
 
 @pytest.fixture
@@ -142,12 +155,24 @@ def tasks_file(tmp_path: Path) -> Path:
     return path
 
 
+# The day the command line runs on in tests: the shipped plan's year is over, its reports
+# are in the past, and no assertion depends on the day the suite happens to run.
+CLI_NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path, tasks_file: Path) -> Cli:
+def cli_clock() -> FakeClock:
+    return FakeClock(CLI_NOW)
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tasks_file: Path, cli_clock: FakeClock
+) -> Cli:
     config = Config(
         database_url=f"sqlite:///{tmp_path / 'cli.db'}",
         tasks_path=tasks_file,
         outbox_dir=tmp_path / "outbox",
         environ={},
     )
-    return Cli(capsys, config)
+    return Cli(capsys, config, cli_clock)

@@ -67,6 +67,7 @@ class Config:
     feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
     outbox_lease: float = 30.0  # SUPERBOT_OUTBOX_LEASE: seconds a dead sender's claim holds
+    log_level: str | None = None  # SUPERBOT_LOG_LEVEL: superbot's own log (libraries: WARNING)
 
     @property
     def apps(self) -> dict[str, DingtalkApp | WecomApp | FeishuApp]:
@@ -145,6 +146,7 @@ class Config:
             feishu=feishu,
             environ=values,
             outbox_lease=_seconds(get("SUPERBOT_OUTBOX_LEASE"), cls.outbox_lease),
+            log_level=get("SUPERBOT_LOG_LEVEL"),
         )
 
 

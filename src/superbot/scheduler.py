@@ -151,7 +151,19 @@ class Runner:
         for kind, round_ in due_rounds(plan, watermarks, now):
             if round_ is not None:
                 result = self.delivery.enqueue(round_, now)
-                log.info("%s %s: %d new messages", kind, round_.period.key, result.added)
+                following = dict(next_rounds(plan, now)).get(kind)
+                log.info(
+                    "%s",
+                    self.say(
+                        Text.of(
+                            "log.round",
+                            kind=kind.value,
+                            period=round_.period,
+                            added=result.added,
+                            following=following,
+                        )
+                    ),
+                )
                 enqueued.append(f"{kind}:{round_.period.key}")
             self.store.set_watermark(kind.value, now)
         # 办结 and 延期 requests from any channel reach the coordinators within a tick.
@@ -362,6 +374,20 @@ class Runner:
             scheduler.shutdown(wait=False)
             if self.leader is not None:
                 self.leader.release()
+
+
+def next_rounds(plan: ActivePlan, now: datetime) -> list[tuple[ScheduleKind, datetime]]:
+    """When each schedule fires next after ``now``, in the plan's zone (holidays shifted)."""
+    clock = PlanClock.of(plan.settings)
+    found = []
+    for kind in ScheduleKind:
+        schedule = Schedule(
+            Crontab.parse(plan.settings.schedules[kind]), clock.zone, clock.calendar
+        )
+        fire = next(iter(schedule.fires_after(now)), None)
+        if fire is not None:
+            found.append((kind, fire.at.astimezone(clock.zone)))
+    return found
 
 
 def _archiving_many(plan: Plan, active: ActivePlan) -> tuple[Change, ...]:

@@ -114,7 +114,7 @@ def test_invite_without_a_token_says_how_to_bind(cli: Cli) -> None:
 
     unknown = cli("invite", "zhangj")
     assert unknown.status == 2
-    assert "没有编号为 zhangj 的人员，是不是 zhangjh？" in unknown.err
+    assert "没有编号或姓名为 zhangj 的人员，是不是 zhangjh？" in unknown.err
 
 
 async def test_an_account_bound_to_someone_cannot_take_another_code(world: World) -> None:
@@ -125,3 +125,9 @@ async def test_an_account_bound_to_someone_cannot_take_another_code(world: World
     [refused] = await world.says(LIMH, f"/start {code}")
     assert "这个 Telegram 账号已绑定为“李明辉”，不能再绑定别人" in refused.text
     assert world.bindings.person_for(LIMH) == "limh"
+
+
+async def test_a_coordinator_is_greeted_as_one_without_repeating_the_office(world: World) -> None:
+    code = invite(world, "wangli")
+    [greeting] = await world.says(STRANGER, f"/start {code}")
+    assert greeting.text.splitlines()[1] == "王丽，您好！您是督查科人员。"

@@ -163,3 +163,17 @@ async def test_a_plan_bound_account_needs_no_invite(world: World, text: str) -> 
     world.bind(LIMH)
     [answer] = await world.says(LIMH, text)
     assert "还没有绑定" not in answer.text
+
+
+async def test_history_says_the_year_when_reports_span_years(world: World) -> None:
+    world.bind(ZHANGJH)
+    await world.says(ZHANGJH, "/report zcq8-2")
+    await world.says(ZHANGJH, "30% 启动研发费用摸底")
+    world.clock.now = world.clock.now.replace(year=world.clock.now.year + 1, month=1, day=5)
+    await world.says(ZHANGJH, "/report zcq8-2")
+    await world.says(ZHANGJH, "40% 完成摸底")
+
+    [answer] = await world.says(ZHANGJH, "/history zcq8-2")
+    year = world.clock.now.year
+    assert f"{year}年1月5日 10:00 张建华：进度 40%" in answer.text
+    assert f"{year - 1}年6月22日 10:00 张建华：进度 30%" in answer.text

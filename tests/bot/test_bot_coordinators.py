@@ -78,7 +78,7 @@ async def test_who_then_remind_only_the_silent(steering: World) -> None:
     [fgj] = await world.says(WANGLI, "/remind fgj")
     assert fgj.text == "区发改局自上次提醒以来都已报送，无需催报。👍"
     [typo] = await world.says(WANGLI, "/remind gkx")
-    assert "没有编号为 gkx 的单位，是不是 gxk？" in typo.text
+    assert "没有编号或名称为 gkx 的单位，是不是 gxk？" in typo.text
 
 
 async def test_bulletin_preview_goes_to_the_coordinator_alone(steering: World) -> None:

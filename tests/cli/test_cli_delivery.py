@@ -18,6 +18,7 @@ import docx
 import openpyxl
 import pytest
 from tests.conftest import Cli
+from tests.fakes.clock import FakeClock
 from tests.fakes.robots import RobotServer
 from tests.fakes.smtp import SmtpServer, smtp_server
 from tests.fakes.telegram_api import FakeTelegram
@@ -58,6 +59,7 @@ def live(
     telegram: FakeTelegram,
     mail: SmtpServer,
     robots: RobotServer,
+    cli_clock: FakeClock,
 ) -> Cli:
     config = Config(
         database_url=f"sqlite:///{tmp_path / 'live.db'}",
@@ -69,7 +71,7 @@ def live(
         outbox_dir=tmp_path / "outbox",
         environ=robots.environ(),
     )
-    run = Cli(capsys, config)
+    run = Cli(capsys, config, cli_clock)
     assert run("sync").status == 0
     return run
 

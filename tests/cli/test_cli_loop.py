@@ -215,7 +215,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
 
     # -- extensions: 任务丁 asks in time, 任务戊 too late ------------------------------------------
     clock.at("2022-09-20T11:00")
-    ok(run("report", "d", "--percent", "85", "--by", "zhang"))
+    ok(run("report", "d", "--percent", "85", "--by", "zhang", "--yes"))  # lower than 88
     ok(run("extend", "d", "--to", "2022-12-31", "--reason", "土地审批未完成", "--by", "zhang"))
     late = run("extend", "e", "--to", "2022-12-31", "--reason", "资金未到位", "--by", "zhang")
     assert late.status == 2
@@ -258,7 +258,7 @@ def test_the_whole_loop(office: tuple[Cli, Clock, Path]) -> None:
         encoding="utf-8",
     )
     ok(run("sync"))
-    ok(run("report", "c", "--percent", "10", "--by", "zhang"))  # and reports keep coming,
+    ok(run("report", "c", "--percent", "10", "--by", "zhang", "--yes"))  # and reports keep coming,
     ok(run("report", "a", "--percent", "70", "--at", "2022-09-28"))  # some dated in September
     assert copies(run, folder, "2022-09", "again") == sent
     assert openpyxl.load_workbook(io.BytesIO(sent["xlsx"])).sheetnames[-1] == "督办事项"

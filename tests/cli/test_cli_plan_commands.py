@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import Cli
 
 from superbot.plan.load import read_plan_file
 
@@ -360,3 +361,57 @@ def test_the_console_script_refuses_wrong_arguments_in_one_line(tmp_path: Path) 
     assert len(done.stderr.splitlines()) == 1
     assert "2022-02-30" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- sync: a renamed id, a dry run on nothing ------------------------------------------------
+
+
+def test_a_dry_run_before_any_sync_creates_no_database(cli: Cli, tmp_path: Path) -> None:
+    result = cli("sync", "--dry-run")
+    assert result.status == 0, result.err
+    assert "（预览）将新增 " in result.out
+    assert not (tmp_path / "cli.db").exists()
+
+
+def rename_zcq8_1(tasks_file: Path) -> None:
+    text = tasks_file.read_text(encoding="utf-8")
+    assert text.count("      - id: zcq8-1\n") == 1
+    tasks_file.write_text(text.replace("      - id: zcq8-1\n", "      - id: zcq8-01\n"), "utf-8")
+
+
+RENAMED = (
+    "任务 zcq8-1 和 zcq8-01 标题相同（“高新技术产业投资攻坚”），看起来是改了编号："
+    "同步会归档 zcq8-1（它的 1 条进度记录留在旧编号下），并把 zcq8-01 作为新任务从零开始。"
+)
+
+
+def test_a_renamed_id_is_asked_about(cli: Cli, tasks_file: Path) -> None:
+    assert cli("sync").status == 0
+    assert cli("report", "zcq8-1", "--percent", "10", "--at", "2022-06-01").status == 0
+    rename_zcq8_1(tasks_file)
+    preview = cli("sync", "--dry-run")
+    assert preview.status == 0
+    assert RENAMED in preview.out
+    assert preview.out.rstrip().endswith("请在 tasks.yaml 里把编号改回 zcq8-1；同步时会先询问。")
+    refused = cli("sync")  # nobody at the terminal to answer
+    assert refused.status == 1
+    assert RENAMED in refused.err
+    assert refused.err.rstrip().endswith(
+        "没有同步。确是有意改编号，请加 --yes 再运行 superbot sync"
+    )
+    assert refused.out == ""
+    assert cli("report", "zcq8-1", "--percent", "20", "--at", "2022-06-02").status == 0  # kept
+    cli.answers = [False]
+    assert cli("sync").status == 1
+    cli.answers = [True]
+    assert cli("sync").status == 0
+    gone = cli("report", "zcq8-1", "--percent", "30", "--at", "2022-06-03")
+    assert gone.status == 2
+
+
+def test_yes_syncs_a_rename_without_asking(cli: Cli, tasks_file: Path) -> None:
+    assert cli("sync").status == 0
+    rename_zcq8_1(tasks_file)
+    result = cli("sync", "--yes")
+    assert result.status == 0, result.err
+    assert "+ 任务 zcq8-01  高新技术产业投资攻坚" in result.out

@@ -169,7 +169,7 @@ def test_status_table_shows_lights_and_reasons(reported: Any) -> None:
 
 
 def test_status_json(reported: Any) -> None:
-    statuses = status_json(reported, "--as-of", "2022-06-20")
+    statuses = status_json(reported, "--as-of", "2022-06-20", "--sort", "file")
     assert [s["id"] for s in statuses] == [t.id for t in PLAN.tasks]
     for s in statuses:
         assert set(s) >= JSON_FIELDS, s
@@ -195,6 +195,22 @@ def test_status_json(reported: Any) -> None:
     assert by_id["zcq8-5"]["last_report"] is None
     assert by_id["zcq8-5"]["percent"] == 0
     assert by_id["zcq8-5"]["state"] is None
+
+
+def test_status_sorts_worst_first_unless_told_file_order(reported: Any) -> None:
+    worst = status_json(reported, "--as-of", "2022-06-20")
+    severity = {"red": 0, "yellow": 1, "pending": 2, "green": 3, "done": 4}
+    keys = [(severity[s["light"]], s["due"]) for s in worst]
+    assert keys == sorted(keys)
+    assert worst[0]["light"] == "red"
+    assert worst[-1]["light"] == "done"
+    in_file = status_json(reported, "--as-of", "2022-06-20", "--sort", "file")
+    assert [s["id"] for s in in_file] == [t.id for t in PLAN.tasks]
+    assert sorted(s["id"] for s in in_file) == sorted(s["id"] for s in worst)
+    table = lines(reported("status", "--as-of", "2022-06-20").out)
+    rows = [line for line in table if line.startswith("● ")]
+    assert rows[0].startswith("● 红灯")
+    assert rows[-1].startswith("● 办结")
 
 
 def test_status_as_of_a_day_before_the_reports_ignores_them(reported: Any) -> None:
@@ -234,7 +250,12 @@ def test_status_filters(reported: Any, args: tuple[str, ...], check: Any) -> Non
 
 
 def test_status_filter_campaign_has_the_eight_tasks(reported: Any) -> None:
-    ids = [s["id"] for s in status_json(reported, "--as-of", "2022-06-20", "--campaign", "zcq8")]
+    ids = [
+        s["id"]
+        for s in status_json(
+            reported, "--as-of", "2022-06-20", "--campaign", "zcq8", "--sort", "file"
+        )
+    ]
     assert ids == [f"zcq8-{n}" for n in range(1, 9)]
     table = reported("status", "--as-of", "2022-06-20", "--campaign", "zcq8", "--light", "done")
     assert lines(table.out)[-1] == "共 1 项：红灯 0，黄灯 0，绿灯 0，办结 1"
@@ -268,9 +289,9 @@ def test_status_with_no_matching_task(reported: Any) -> None:
             "没有编号为 nothing-like-it 的专项",
             id="campaign-no-guess",
         ),
-        pytest.param(("--lead", "gx"), "没有编号为 gx 的单位，是不是 gxk？", id="lead"),
+        pytest.param(("--lead", "gx"), "没有编号或名称为 gx 的单位，是不是 gxk？", id="lead"),
         pytest.param(
-            ("--json", "--lead", "gx"), "没有编号为 gx 的单位，是不是 gxk？", id="lead-json"
+            ("--json", "--lead", "gx"), "没有编号或名称为 gx 的单位，是不是 gxk？", id="lead-json"
         ),
     ],
 )
@@ -290,19 +311,19 @@ def test_status_unknown_campaign_or_lead(synced: Any, args: tuple[str, ...], mes
         pytest.param(
             ("zcq8-1", "--percent", "40", "--at", "2022-06-10 15:00", "--by", "limh"),
             ["已登记 zcq8-1「高新技术产业投资攻坚」：进度 40%（2022-06-10 15:00，李明辉）"],
-            "当前：● 红灯 · 已逾期 ",
+            "截至 2022-06-10：● 绿灯 · 进度正常（已完成 40%",
             id="percent-by-at",
         ),
         pytest.param(
             ("zcq8-1", "--percent", "55", "--at", "2022-06-10", "--state", "at_risk"),
             ["已登记 zcq8-1「高新技术产业投资攻坚」：进度 55%，有风险（2022-06-10 00:00）"],
-            "当前：● 红灯 · 已逾期 ",
+            "截至 2022-06-10：● 黄灯 · 责任单位报告存在风险",
             id="state-at-risk",
         ),
         pytest.param(
             ("zcq8-1", "--percent", "30", "--at", "2022-06-10T09:30", "--state", "blocked"),
             ["已登记 zcq8-1「高新技术产业投资攻坚」：进度 30%，受阻（2022-06-10 09:30）"],
-            "当前：● 红灯 · 已逾期 ",
+            "截至 2022-06-10：● 红灯 · 责任单位报告工作受阻",
             id="state-blocked",
         ),
         pytest.param(
@@ -322,7 +343,7 @@ def test_status_unknown_campaign_or_lead(synced: Any, args: tuple[str, ...], mes
                 "指标：高新技术产业投资增速 12.5",
                 "说明：上半年投资增速 12.5%，完成序时进度",
             ],
-            "当前：● 红灯 · 已逾期 ",
+            "截至 2022-06-10：● 绿灯 · 进度正常（已完成 60%",
             id="value-and-note",
         ),
         pytest.param(
@@ -341,7 +362,7 @@ def test_status_unknown_campaign_or_lead(synced: Any, args: tuple[str, ...], mes
                 "已登记 zcq8-2「规上工业研发投入攻坚」：进度 50%（2022-06-10 00:00）",
                 "指标：规上工业研发费用增速 13、规上工业研发费用占营业收入比重 2.45",
             ],
-            "当前：● 红灯 · 已逾期 ",
+            "截至 2022-06-10：● 绿灯 · 进度正常（已完成 50%",
             id="two-values",
         ),
     ],
@@ -385,7 +406,8 @@ def test_a_done_report_waits_for_review_then_counts_from_its_own_date(
     assert result.status == 0, result.err
     out = lines(result.out)
     assert out[0] == first
-    assert out[1].startswith("当前：● 待审核 · 已申请办结，待督查科审核（"), out[1]
+    day = args[args.index("--at") + 1][:10]
+    assert out[1].startswith(f"截至 {day}：● 待审核 · 已申请办结，待督查科审核（"), out[1]
     assert out[2] == (
         "已提交办结申请，待督查科审核（superbot review 查看，superbot approve / reject 处理）；"
         "审核通过前不计为办结。"
@@ -448,9 +470,9 @@ NOT_A_MOMENT = "--at “{}” 不是时间，请写成 YYYY-MM-DD 或 “YYYY-MM
             ("zcq8-1",), USAGE.format("请用 --percent N 或 --done 二选一说明进度"), id="neither"
         ),
         pytest.param(
-            ("zcq8-1", "--state", "at_risk"),
+            ("zcq8-1", "--state", "on_track"),
             USAGE.format("请用 --percent N 或 --done 二选一说明进度"),
-            id="state-alone",
+            id="on-track-alone",
         ),
         pytest.param(
             ("zcq8-1", "--done", "--state", "blocked"),
@@ -464,12 +486,12 @@ NOT_A_MOMENT = "--at “{}” 不是时间，请写成 YYYY-MM-DD 或 “YYYY-MM
         ),
         pytest.param(
             ("zcq8-1", "--percent", "10", "--by", "nobody"),
-            "没有编号为 nobody 的人员",
+            "没有编号或姓名为 nobody 的人员",
             id="unknown-person",
         ),
         pytest.param(
             ("zcq8-1", "--percent", "10", "--by", "limhh"),
-            "没有编号为 limhh 的人员，是不是 limh？",
+            "没有编号或姓名为 limhh 的人员，是不是 limh？",
             id="unknown-person-with-guess",
         ),
         pytest.param(
@@ -540,8 +562,8 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "approve、bulletin、check、dossier、extend、form、import、invite、reject、report、"
-            "review、run、schedule、send、status、sync",
+            "approve、bulletin、check、dossier、extend、form、history、import、invite、reject、"
+            "report、review、run、schedule、send、status、sync、undo",
             id="unknown-command",
         ),
         pytest.param(

@@ -13,6 +13,7 @@ import jinja2
 import pytest
 from jinja2 import meta, nodes
 from tests.conftest import Cli
+from tests.fakes.clock import FakeClock
 
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
@@ -136,8 +137,8 @@ def config(tmp_path: Path, tasks_file: Path) -> Config:
 
 
 @pytest.fixture
-def en_cli(capsys: pytest.CaptureFixture[str], config: Config) -> Cli:
-    return Cli(capsys, config)
+def en_cli(capsys: pytest.CaptureFixture[str], config: Config, cli_clock: FakeClock) -> Cli:
+    return Cli(capsys, config, cli_clock)
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def test_the_cli_in_english_end_to_end(en_cli: Cli, plan_words: list[str], tmp_p
 
     reported = run("report", "zcq8-1", "--percent", "40", "--at", "2022-06-15")
     assert re.fullmatch(r'Recorded zcq8-1 ".+": progress 40% \(2022-06-15 00:00\)', reported[0])
-    assert re.fullmatch(r"Now: ● (Red|Yellow|Green|Done) · .+", reported[-1])
+    assert re.fullmatch(r"As of 2022-06-15: ● (Red|Yellow|Green|Done) · .+", reported[-1])
 
     assert run("schedule", "--from", "2022-09-25", "-n", "2") == [
         "From 2022-09-25 00:00 (Asia/Shanghai):",
@@ -314,12 +315,15 @@ def test_before_sync_in_english(en_cli: Cli, args: list[str], status: int, messa
             ["status", "--campaign", "zcq"],
             "There is no campaign with the ID zcq; did you mean zcq8?",
         ),
-        (["status", "--lead", "nobody-at-all"], "There is no department with the ID nobody-at-all"),
+        (
+            ["status", "--lead", "nobody-at-all"],
+            "There is no department with the ID or name nobody-at-all",
+        ),
         (["report", "nope-nope", "--percent", "3"], "There is no task with the ID nope-nope"),
         (["report", "zcq8-1", "--percent", "130"], "Progress must be between 0 and 100, not 130"),
         (
             ["report", "zcq8-1", "--percent", "30", "--by", "nobody-at-all"],
-            "There is no person with the ID nobody-at-all",
+            "There is no person with the ID or name nobody-at-all",
         ),
         (
             ["report", "zcq8-1", "--percent", "30", "--value", "x=1"],
@@ -401,7 +405,7 @@ def test_every_english_cli_text_renders() -> None:
             values: dict[str, object] = {
                 p: ["a", "b"] if p in ("choices", "possibilities") else "x" for p in params
             }
-            if name == "in_future":
+            if "at" in params:  # a moment, shown as a date
                 values["at"] = date(2022, 6, 1)
             text = str(getattr(module, name)(**values))
             assert text, (area, name)

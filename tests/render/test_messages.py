@@ -329,6 +329,17 @@ def test_user_strings_survive_robot_markdown(zh: MessageRenderer, channel: str, 
     assert "R&amp;D &lt;核心&gt; &amp; “引号”" in str(markdown)
 
 
+@pytest.mark.parametrize("channel", ROBOTS)
+def test_the_group_robots_carry_the_scoring_rules_themselves(
+    zh: MessageRenderer, channel: str
+) -> None:
+    # A group gets the robot's message and never the full 通报: the footer is the rules.
+    [part] = zh.bulletin(cases()["shipped"].bulletin, channel)
+    assert "见完整通报" not in part.message.body
+    assert "计分办法：单位排名得分（满分 100）= 任务得分 × " in part.message.body
+    assert "得分相同的并列同一名次。" in part.message.body
+
+
 def test_dingtalk_lines_break_where_the_template_breaks_them(zh: MessageRenderer) -> None:
     [part] = zh.bulletin(cases()["shipped"].bulletin, "dingtalk")
     lines = part.message.body.split("\n")

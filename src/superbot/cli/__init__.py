@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -10,13 +11,21 @@ from collections.abc import Sequence
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
+from superbot.cli.help import Group
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.text import Text
+from superbot.render.environment import LOCALES
+from superbot.store.db import UnsupportedDatabase
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="superbot", prog_name="superbot")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -41,6 +50,14 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
     )
 
     args = list(sys.argv[1:] if argv is None else argv)
+    # Made before click parses anything: `superbot --help` speaks the plan's language too.
+    runtime = runtime or Runtime(Config.from_env(os.environ))
+    if runtime.config.locale and runtime.config.locale not in LOCALES:
+        runtime.echo(
+            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=LOCALES),
+            err=True,
+        )
+        return _exit(argv, 2)
     try:
         status = cli.main(args=args, prog_name="superbot", standalone_mode=False, obj=runtime)
     except click.UsageError as error:
@@ -58,6 +75,22 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         status = exit_.exit_code
     except click.Abort:
         status = 130
+    except UnsupportedDatabase:
+        url = _shown(runtime.config.database_url)
+        runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
+        status = 2
+    except (OperationalError, InterfaceError) as error:  # the server is down, or refuses us
+        if os.environ.get("SUPERBOT_DEBUG"):
+            raise
+        runtime.echo(
+            runtime.text(
+                "cli.database_unreachable",
+                url=_shown(runtime.config.database_url),
+                reason=_database_reason(runtime, error),
+            ),
+            err=True,
+        )
+        status = 1
     except Exception as error:  # one line for a person; the traceback only when asked for
         if os.environ.get("SUPERBOT_DEBUG"):
             raise
@@ -65,9 +98,49 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         reason = f"{type(error).__name__}: {error}"
         fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
         status = 1
+    return _exit(argv, status)
+
+
+def _exit(argv: Sequence[str] | None, status: int | None) -> int:
     if argv is None:
         sys.exit(status or 0)
     return int(status or 0)
+
+
+def _shown(url: str) -> str:
+    """The database URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+# What drivers say, by the cause a person can act on (psycopg's and sqlite3's wording).
+_DATABASE_REASONS = (
+    ("refused", "refused"),
+    ("timeout expired", "timeout"),
+    ("timed out", "timeout"),
+    ("password authentication failed", "password"),
+    ("no password supplied", "password"),
+    ("does not exist", "no_database"),
+    ("could not translate host name", "no_host"),
+    ("name or service not known", "no_host"),
+    ("unable to open database file", "no_file"),
+)
+
+
+def _database_reason(runtime: Runtime, error: OperationalError | InterfaceError) -> str:
+    said = _first_line(error.orig) if error.orig else _first_line(error)
+    for phrase, cause in _DATABASE_REASONS:
+        if phrase in said.lower():
+            return runtime.text("cli.database_reason", cause=cause)
+    return said
+
+
+def _first_line(error: BaseException) -> str:
+    """What a driver says, without the SQL and the background link SQLAlchemy adds."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def usage_text(error: click.UsageError) -> Text:
@@ -112,4 +185,7 @@ def usage_text(error: click.UsageError) -> Text:
                 hi=getattr(kind, "max", None),
             )
         return Text.of("cli.bad_parameter", command=command, param=hint, message=error.message)
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", error.message)
+    if extra:  # click's only other complaint a person meets: words left over
+        return Text.of("cli.extra_arguments", command=command, words=extra.group(1))
     return Text.of("cli.usage_error", message=error.format_message(), command=command)

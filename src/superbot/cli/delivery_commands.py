@@ -24,7 +24,7 @@ from superbot.domain.periods import Period, parse_month, previous_month
 from superbot.redaction import RedactingFilter
 from superbot.render.messages import DOCUMENT_FORMATS
 from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
-from superbot.scheduler import PlanFile, Runner
+from superbot.scheduler import PlanFile, Runner, next_rounds
 from superbot.service.bulletin import issue_of
 from superbot.service.delivery import round_for
 from superbot.service.errors import ServiceError
@@ -53,7 +53,13 @@ CLI_MAX_WAIT = timedelta(minutes=3)
 )
 @click.pass_obj
 def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool, retry_failed: bool) -> int:
-    """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。"""
+    """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。
+
+    \b
+    例：superbot send bulletin --as-of 2022-7-1 --dry-run
+    例：superbot send reminders
+    例：superbot send reminders --retry-failed
+    """
     try:
         plan = load_plan(runtime.store)
     except ServiceError as error:
@@ -127,7 +133,11 @@ async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-u
 def bulletin(
     runtime: Runtime, month: str | None, fmt: str, issued_on: date | None, output: Path | None
 ) -> int:
-    """把某月的督查通报写成文件（Word、PDF、Excel、网页或 Markdown），与发送的内容相同。"""
+    """把某月的督查通报写成文件（Word、PDF、Excel、网页或 Markdown），与发送的内容相同。
+
+    \b
+    例：superbot bulletin --month 2022-6 --format docx
+    """
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -212,14 +222,37 @@ def bulletin(
 )
 @click.pass_obj
 def run(runtime: Runtime, webhook_url: str | None) -> int:
-    """运行机器人：Telegram 对话、定时提醒、通报、周报，发送队列，以及任务清单的自动更新。"""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per getUpdates otherwise
+    """运行机器人：Telegram 对话、定时提醒、通报、周报，发送队列，以及任务清单的自动更新。
+
+    日志写到标准错误，级别由 SUPERBOT_LOG_LEVEL 设置（默认 INFO）。
+
+    \b
+    例：superbot run
+    """
+    level = (runtime.config.log_level or "INFO").upper()
+    if level not in LOG_LEVELS:
+        runtime.echo(
+            runtime.text("cli.bad_log_level", value=runtime.config.log_level, choices=LOG_LEVELS),
+            err=True,
+        )
+        return 2
+    configure_logging(level)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter(runtime.redactor))
     return asyncio.run(_run(runtime, webhook_url))
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Libraries that log every poll, tick or connection at INFO: 64 APScheduler lines a minute,
+# one httpx line per getUpdates. Their warnings and errors still show.
+CHATTY = ("apscheduler", "httpx", "httpcore", "telegram", "aiosmtpd", "mail.log", "websockets")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 async def _run(
@@ -268,12 +301,15 @@ async def _run(
     inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
     if listener is not None:
         await listener.start()  # listening before run says it is running
+    active = runtime.store.active_plan()
+    assert active is not None
     runtime.echo(
         runtime.render(
             "cli/run_started.txt",
             config=runtime.config,
             reach=runtime.reach,
             channels=sorted(runtime.channels),
+            next_rounds=next_rounds(active, runtime.now()),
         )
     )
     runtime.echo(

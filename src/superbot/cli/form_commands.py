@@ -18,7 +18,7 @@ from superbot.service.status import PlanClock, load_plan
 
 @cli.command()
 @click.option("--month", default=None, help="哪个月的填报表，YYYY-MM（默认本月）")
-@click.option("--dept", default=None, help="只生成某个单位的（单位编号）")
+@click.option("--dept", default=None, help="只生成某个单位的（单位编号或名称）")
 @click.option(
     "-o",
     "output",
@@ -29,7 +29,11 @@ from superbot.service.status import PlanClock, load_plan
 )
 @click.pass_obj
 def form(runtime: Runtime, month: str | None, dept: str | None, output: Path) -> int:
-    """为各牵头单位生成进度填报表（.xlsx，每单位一份），填好后用 superbot import 导入。"""
+    """为各牵头单位生成进度填报表（.xlsx，每单位一份），填好后用 superbot import 导入。
+
+    \b
+    例：superbot form --month 2022-6 --dept 高新科 -o 填报表
+    """
     try:
         plan = load_plan(runtime.store)
         today = runtime.now().astimezone(PlanClock.of(plan.settings).zone).date()
@@ -66,11 +70,15 @@ def _as_of(period: Period, today: date) -> date:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True)
 )
-@click.option("--by", default=None, help="报送人（人员编号），默认只记来源为填报表")
+@click.option("--by", default=None, help="报送人（人员编号或姓名），默认只记来源为填报表")
 @click.pass_obj
 def import_(runtime: Runtime, files: tuple[Path, ...], by: str | None) -> int:
     """导入填好的填报表。有问题的表一项也不登记，逐格列出（文件:工作表!单元格: 说明）；
-    同一张表再导入不会重复登记。"""
+    同一张表再导入不会重复登记。
+
+    \b
+    例：superbot import 填报表/*.xlsx --by 王丽
+    """
     results: list[FormImported] = []
     for path in files:
         try:

@@ -48,7 +48,11 @@ def deliver(runtime: Runtime, kind: str, period: str) -> tuple[DispatchReport, R
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.pass_obj
 def review(runtime: Runtime, as_json: bool) -> int:
-    """列出等待审核的办结申请和延期申请（最早的在前），附说明和佐证。"""
+    """列出等待审核的办结申请和延期申请（最早的在前），附说明和佐证。
+
+    \b
+    例：superbot review
+    """
     try:
         plan = load_plan(runtime.store)
         waiting = runtime.review.queue(runtime.now())
@@ -86,10 +90,14 @@ def _as_json(w: Waiting, zone: ZoneInfo) -> dict[str, Any]:
 @cli.command()
 @click.argument("task")
 @click.option("--note", default=None, help="审核意见（可选）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> int:
-    """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。"""
+    """同意任务的办结申请（销号，按申请日期办结）或延期申请（从今天起按新日期）。
+
+    \b
+    例：superbot approve zcq8-4 --note 材料齐全 --by 王丽
+    """
     try:
         decided = runtime.review.approve(task, note, by, runtime.now())
     except ServiceError as error:
@@ -100,10 +108,14 @@ def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> in
 @cli.command()
 @click.argument("task")
 @click.option("--reason", default=None, help="退回原因：告诉责任单位还差什么（必填）")
-@click.option("--by", default=None, help="审核人（人员编号）")
+@click.option("--by", default=None, help="审核人（人员编号或姓名）")
 @click.pass_obj
 def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
-    """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。"""
+    """退回任务的办结申请或延期申请，原因通过责任人的渠道转告。
+
+    \b
+    例：superbot reject zcq8-4 --reason "缺少验收报告"
+    """
     try:
         decided = runtime.review.reject(task, reason, by, runtime.now())
     except ServiceError as error:
@@ -131,10 +143,14 @@ def _decided(runtime: Runtime, decided: Decided) -> int:
 @click.argument("task")
 @click.option("--to", "to", type=DAY, required=True, help="申请延期到哪一天，YYYY-MM-DD")
 @click.option("--reason", default=None, help="延期原因（必填）")
-@click.option("--by", default=None, help="申请人（人员编号）")
+@click.option("--by", default=None, help="申请人（人员编号或姓名）")
 @click.pass_obj
 def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | None) -> int:
-    """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。"""
+    """申请延期（须在截止日期前）：交督查科审核，批准后从批准之日起按新日期计。
+
+    \b
+    例：superbot extend zcq8-2 --to 2023-3-31 --reason "土地审批未完成"
+    """
     try:
         waiting = runtime.review.extend(task, to, reason, by, runtime.now())
     except ServiceError as error:
@@ -191,7 +207,11 @@ def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: s
 )
 @click.pass_obj
 def dossier(runtime: Runtime, task: str, fmt: str, output: Path | None) -> int:
-    """一事一档：任务从交办到销号的全部记录，按时间顺序（提醒、报送、佐证、审核、延期、督办、通报）。"""
+    """一事一档：任务从交办到销号的全部记录，按时间顺序（提醒、报送、佐证、审核、延期、督办、通报）。
+
+    \b
+    例：superbot dossier zcq8-1 --format docx
+    """
     try:
         view = runtime.dossiers.build(task, runtime.now())
     except ServiceError as error:

@@ -9,6 +9,16 @@ from zoneinfo import ZoneInfo
 
 import click
 
+# 2022-09-25 as people also write it: 2022-9-25.
+_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def parse_day(text: str) -> date:
+    found = _DAY.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(text)
+    return date(*(int(part) for part in found.groups()))
+
 
 class DayType(click.ParamType[date]):
     name = "YYYY-MM-DD"
@@ -17,7 +27,7 @@ class DayType(click.ParamType[date]):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value).strip())
+            return parse_day(str(value))
         except ValueError:
             self.fail(_say(ctx, "cli.bad_day", value=value), param, ctx)
 
@@ -34,9 +44,10 @@ class MomentType(click.ParamType[datetime]):
             return value
         text = str(value).strip().replace("T", " ")
         try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                return datetime.combine(date.fromisoformat(text), time())
-            return datetime.fromisoformat(text)
+            day, _, rest = text.partition(" ")
+            if not rest:
+                return datetime.combine(parse_day(day), time())
+            return datetime.fromisoformat(f"{parse_day(day).isoformat()} {rest}")
         except ValueError:
             self.fail(_say(ctx, "cli.bad_moment", value=value), param, ctx)
 

@@ -15,7 +15,10 @@ from superbot.domain.crontab import Crontab, Schedule
 from superbot.domain.model import ScheduleKind
 from superbot.plan.load import LoadResult, Severity, read_plan_file
 from superbot.service.status import workday_calendar
+from superbot.service.sync import SyncResult, looks_renamed
 from superbot.service.sync import sync as sync_plan
+from superbot.store.db import make_engine, migrate
+from superbot.store.sql import SqlStore
 
 tasks_option = click.option(
     "--tasks",
@@ -41,7 +44,11 @@ def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) 
 @tasks_option
 @click.pass_obj
 def check(runtime: Runtime, tasks_path: Path | None) -> int:
-    """校验任务清单：列出全部错误（文件:行:列），有错误时退出码为 1。"""
+    """校验任务清单：列出全部错误（文件:行:列），有错误时退出码为 1。
+
+    \b
+    例：superbot check --tasks tasks.yaml
+    """
     result = load_tasks(runtime, tasks_path)
     runtime.echo(runtime.render("cli/check.txt", result=result))
     return 0 if result.ok else 1
@@ -49,24 +56,59 @@ def check(runtime: Runtime, tasks_path: Path | None) -> int:
 
 @cli.command()
 @tasks_option
-@click.option("--dry-run", is_flag=True, help="只显示将要发生的变化，不修改数据库")
+@click.option(
+    "--dry-run", is_flag=True, help="只显示将要发生的变化，不修改数据库（也不创建数据库文件）"
+)
+@click.option("--yes", "-y", is_flag=True, help="看起来像改了任务编号时不再询问，直接同步")
 @click.pass_obj
-def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
-    """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。"""
+def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool, yes: bool) -> int:
+    """把任务清单同步到数据库：+ 新增 / ~ 修改 / - 归档，一次性生效。
+
+    \b
+    例：superbot sync --dry-run
+    例：superbot sync
+    """
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
         return 1
-    outcome = sync_plan(
-        runtime.store,
-        result.plan,
-        now=runtime.now(),
-        source=result.path,
-        sha256=result.sha256,
-        dry_run=dry_run,
-    )
+    # A dry run on a database not made yet compares with an empty one, and leaves no file.
+    store = runtime.store if runtime.database_exists() or not dry_run else empty_store()
+
+    def run(dry: bool) -> SyncResult:
+        return sync_plan(
+            store,
+            result.plan,  # type: ignore[arg-type]
+            now=runtime.now(),
+            source=result.path,
+            sha256=result.sha256,
+            dry_run=dry,
+        )
+
+    outcome = run(dry=True)
+    renames = looks_renamed(outcome)
+    if renames and not dry_run and not yes:
+        asked = runtime.render("cli/sync_renamed.txt", renames=renames, ask=True)
+        answer = runtime.confirm(asked)
+        if answer is None:
+            runtime.echo(asked, err=True)
+            runtime.echo(runtime.text("cli.renamed_needs_yes"), err=True)
+            return 1
+        if not answer:
+            runtime.echo(runtime.text("cli.nothing_synced"), err=True)
+            return 1
+    if not dry_run:
+        outcome = run(dry=False)
     runtime.echo(runtime.render("cli/sync.txt", result=outcome, dry_run=dry_run))
+    if dry_run and renames:
+        runtime.echo(runtime.render("cli/sync_renamed.txt", renames=renames, ask=False))
     return 0
+
+
+def empty_store() -> SqlStore:
+    engine = make_engine("sqlite://")
+    migrate(engine)
+    return SqlStore(engine)
 
 
 @cli.command()
@@ -82,7 +124,11 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool) -> int:
 )
 @click.pass_obj
 def schedule(runtime: Runtime, tasks_path: Path | None, start: object, count: int) -> int:
-    """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。"""
+    """显示提醒、通报、周报接下来的发送时间（遇节假日顺延到下一个工作日）。
+
+    \b
+    例：superbot schedule --from 2022-9-25 -n 3
+    """
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))

@@ -14,6 +14,7 @@ from typing import Protocol, TextIO
 import click
 import jinja2
 import telegram
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import BaseRoute
 
 from superbot.bot.app import Bot as BotApplication
@@ -61,7 +62,7 @@ from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.accounts import SqlAccounts
 from superbot.store.conversations import SqlConversations
-from superbot.store.db import make_engine, migrate
+from superbot.store.db import UnsupportedDatabase, make_engine, migrate
 from superbot.store.evidence import FileEvidence
 from superbot.store.mail import SqlMail
 from superbot.store.outbox import SqlOutbox
@@ -88,10 +89,12 @@ class Runtime:
         config: Config,
         out: TextIO | None = None,
         clock: Callable[[], datetime] | None = None,
+        ask: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.out = out or sys.stdout
         self._clock = clock or _wall_clock
+        self._ask = ask
 
     @cached_property
     def store(self) -> SqlStore:
@@ -109,15 +112,18 @@ class Runtime:
     @cached_property
     def locale(self) -> str:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
-        if self.config.locale:
+        if self.config.locale in LOCALES:
             return self.config.locale
-        if "store" in self.__dict__ or self._database_exists():
-            plan = self.store.active_plan()
+        if "store" in self.__dict__ or self.database_exists():
+            try:
+                plan = self.store.active_plan()
+            except (UnsupportedDatabase, SQLAlchemyError):
+                return FALLBACK_LOCALE  # the command says what is wrong with the database
             if plan is not None:
                 return plan.settings.locale
         return FALLBACK_LOCALE
 
-    def _database_exists(self) -> bool:
+    def database_exists(self) -> bool:
         url = self.config.database_url
         if url.startswith("sqlite:///"):
             return os.path.exists(url.removeprefix("sqlite:///"))
@@ -149,6 +155,15 @@ class Runtime:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def confirm(self, question: str) -> bool | None:
+        """A yes/no from the person at the terminal; None when nobody is there to answer
+        (a script, cron): the caller refuses rather than guesses."""
+        if self._ask is not None:
+            return self._ask(question)
+        if not sys.stdin.isatty():
+            return None
+        return click.confirm(question, default=False, err=True)
 
     # -- delivery ------------------------------------------------------------------------
 

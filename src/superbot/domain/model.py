@@ -143,6 +143,11 @@ class Report:
     source: str = "cli"
     id: int | None = None
     recorded_at: datetime | None = None  # when it was entered; ``at`` may be back-dated
+    withdrawn_at: datetime | None = None  # withdrawn (superbot undo): history only
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def is_progress(self) -> bool:

@@ -21,6 +21,7 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
+``invite/``    subject.txt, email.txt, email.html (a person's own binding code)
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
 
@@ -51,6 +52,7 @@ from superbot.service.ports import (
     Attachment,
     Button,
     ConfigNotice,
+    InviteMail,
     Message,
     Part,
     PlanNotice,
@@ -180,6 +182,12 @@ class MessageRenderer:
                 Part("", self._robot(channel, subject, "config_notice/robot.md", notice=notice))
             ]
         return [Part("", self._email(subject, "config_notice", notice=notice))]
+
+    def invite(self, view: InviteMail, channel: str) -> list[Part]:
+        """A person's own binding code; by email (or the file channel standing in for it)."""
+        _check(channel)
+        subject = self._line("invite/subject.txt", view=view)
+        return [Part("", self._email(subject, "invite", view=view))]
 
     def task_card(self, status: TaskStatus, as_of: date) -> Message:
         """A task on a chat app: its light and progress, with the answer buttons. Sent with

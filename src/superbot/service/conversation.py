@@ -18,7 +18,6 @@ message continues it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -55,7 +54,14 @@ from superbot.service.outcomes import (
 from superbot.service.people import Accounts, Member, Right, member, redeem_invite, right
 from superbot.service.report import Recorded, ReportRequest, record_report
 from superbot.service.review import Decided, FileKeeper, ReasonPrompt, Review, Waiting
-from superbot.service.status import PlanClock, TaskStatus, load_plan, task_status, task_statuses
+from superbot.service.status import (
+    PlanClock,
+    TaskStatus,
+    by_urgency,
+    load_plan,
+    task_status,
+    task_statuses,
+)
 from superbot.service.store import ActivePlan, Store
 
 # Conversation steps.
@@ -217,8 +223,8 @@ class Conversation:
         helping = [s for s in statuses if who.department.id in s.task.support]
         return TaskList(
             who,
-            tuple(_by_urgency(s for s in mine if s.light is not Light.DONE)),
-            tuple(_by_urgency(s for s in helping if s.light is not Light.DONE)),
+            tuple(by_urgency(s for s in mine if s.light is not Light.DONE)),
+            tuple(by_urgency(s for s in helping if s.light is not Light.DONE)),
             sum(1 for s in mine if s.light is Light.DONE),
             today,
         )
@@ -825,7 +831,3 @@ def _today(plan: ActivePlan, now: datetime) -> date:
 
 def _wanted(allowed: Right) -> str:
     return NOTE if allowed is Right.NOTES else PROGRESS
-
-
-def _by_urgency(statuses: Iterable[TaskStatus]) -> list[TaskStatus]:
-    return sorted(statuses, key=lambda s: (s.light.severity, s.task.due))

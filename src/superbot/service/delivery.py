@@ -25,7 +25,7 @@ from superbot.service.escalation import recipients
 from superbot.service.issuing import issue_bulletin
 from superbot.service.mail import RefusedMail, ReplyWay
 from superbot.service.outbox import UNREACHABLE, NewItem, Outbox, dedupe_key
-from superbot.service.ports import ConfigNotice, Message, Part, PlanNotice, Renderer
+from superbot.service.ports import ConfigNotice, InviteMail, Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
 from superbot.service.review import Decided, EvidenceFiles, Waiting, review_queue
 from superbot.service.status import PlanClock, load_plan, read_statuses
@@ -40,6 +40,7 @@ NUDGE = "nudge"  # a coordinator's /remind
 ESCALATION = "escalation"  # a 督办单, 专函 or 约谈 proposal
 REVIEW = "review"  # a request to review, a decision to tell
 CONFIG = "config"  # a channel refused our configuration
+INVITE = "invite"  # a person's own binding code, by email
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,21 @@ class Delivery:
             for person in decided.owners
             for item in self._to_person(plan, REVIEW, period, person, render)
         ]
+        return self.outbox.enqueue(items, now)
+
+    # -- binding codes by email: superbot invite --email ----------------------------------------
+
+    def invites_by_email(self, mails: Sequence[InviteMail], batch: str, now: datetime) -> int:
+        """Each person's own code to their own address. Kind ``invite``, period ``batch`` (one
+        run of the command); people without an address are the caller's to name."""
+        items: list[NewItem] = []
+        for mail in mails:
+            route = self.reach.mailbox(mail.person.email) if mail.person.email else None
+            if route is None:
+                continue
+            channel, recipient = route
+            parts = self.renderer.invite(mail, channel)
+            items.extend(_items(INVITE, batch, channel, recipient, parts, mail.person.id))
         return self.outbox.enqueue(items, now)
 
     def _to_person(

@@ -23,7 +23,7 @@ from superbot.domain.progress import read_progress
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.errors import ServiceError
-from superbot.service.people import Member, Right, member, right
+from superbot.service.people import Member, Right, find_department, find_person, member, right
 from superbot.service.reminders import open_tasks_by_lead
 from superbot.service.report import ReportRequest, record_report, validated_report
 from superbot.service.status import TaskStatus, load_plan
@@ -55,12 +55,8 @@ def build_forms(
     store: Store, period: Period, as_of: date, department: str | None = None
 ) -> list[FormView]:
     plan = load_plan(store)
-    if department is not None and department not in plan.departments:
-        raise ServiceError(
-            "status.unknown_department",
-            id=department,
-            suggestion=closest(department, plan.departments),
-        )
+    if department is not None:
+        department = find_department(plan, department).id
     by_lead = open_tasks_by_lead(plan, store, as_of)
     return [
         FormView(d, period, as_of, tuple(by_lead[d.id]))
@@ -180,10 +176,8 @@ class FormImport:
         if sender is not None:
             who = member(plan, sender)
             person = who.person.id if who is not None else None
-        if person is not None and person not in plan.people:
-            raise ServiceError(
-                "report.unknown_person", id=person, suggestion=closest(person, plan.people)
-            )
+        if person is not None:
+            person = find_person(plan, person).id
         requests: list[tuple[ReportRequest, FormRow]] = []
         problems: list[FormProblem] = []
         for row in sheet.rows:

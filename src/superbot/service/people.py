@@ -67,6 +67,54 @@ class Accounts(Protocol):
     def person_for(self, account: Account) -> str | None: ...
 
 
+def find_person(plan: ActivePlan, typed: str, unknown: str = "report.unknown_person") -> Person:
+    """The person a coordinator means by an id or a name (张建华, or part of one when only one
+    person fits). Two people with that name: refused with both, so the coordinator picks by id.
+    """
+    word = typed.strip()
+    if word in plan.people:
+        return plan.people[word]
+    if word.lower() in plan.people:
+        return plan.people[word.lower()]
+    named = [p for p in plan.people.values() if p.name == word] or [
+        p for p in plan.people.values() if word and word in p.name
+    ]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ServiceError(
+            "people.ambiguous_person",
+            word=word,
+            choices=[(p.id, p.name, plan.departments[p.department_id].name) for p in named],
+        )
+    choices = [*plan.people, *(p.name for p in plan.people.values())]
+    suggestion = closest(word, choices)
+    if suggestion is not None and suggestion not in plan.people:
+        suggestion = next(p.id for p in plan.people.values() if p.name == suggestion)
+    raise ServiceError(unknown, id=typed, suggestion=suggestion)
+
+
+def find_department(plan: ActivePlan, typed: str) -> Department:
+    """The department meant by an id or a name (高新科 for 高新科（科技局高新技术科）)."""
+    word = typed.strip()
+    if word in plan.departments or word.lower() in plan.departments:
+        return plan.departments[word if word in plan.departments else word.lower()]
+    named = [d for d in plan.departments.values() if d.name == word] or [
+        d for d in plan.departments.values() if word and word.lower() in d.name.lower()
+    ]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ServiceError(
+            "people.ambiguous_department",
+            word=word,
+            choices=[(d.id, d.name) for d in named],
+        )
+    raise ServiceError(
+        "status.unknown_department", id=typed, suggestion=closest(word, plan.departments)
+    )
+
+
 def member(plan: ActivePlan, sender: Account) -> Member | None:
     person = plan.person_of(sender)
     if person is None:
@@ -102,12 +150,9 @@ def create_invite(
     now: datetime,
     valid_for: timedelta = INVITE_VALIDITY,
 ) -> Invite:
-    if person_id not in plan.people:
-        raise ServiceError(
-            "invite.unknown_person", id=person_id, suggestion=closest(person_id, plan.people)
-        )
+    person = find_person(plan, person_id, unknown="invite.unknown_person")
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-    invite = Invite(code, person_id, now + valid_for)
+    invite = Invite(code, person.id, now + valid_for)
     accounts.add_invite(invite, now)
     return invite
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+
+from superbot.domain.model import Department, Person
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -146,6 +149,8 @@ class Renderer(Protocol):
 
     def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]: ...
 
+    def invite(self, view: InviteMail, channel: str) -> list[Part]: ...
+
 
 @dataclass(frozen=True)
 class PlanNotice:
@@ -166,3 +171,17 @@ class ConfigNotice:
 
     channel: str
     reason: str
+
+
+@dataclass(frozen=True)
+class InviteMail:
+    """A person's own binding code, mailed to them (``superbot invite --email``): the ways
+    to use it are the ones this installation has."""
+
+    person: Person
+    department: Department
+    code: str
+    expires: datetime  # in the plan's zone
+    link: str | None = None  # the Telegram deep link, when the bot's name is known
+    apps: tuple[str, ...] = ()  # chat apps the code can be sent to
+    mailbox: str | None = None  # the address a 绑定 mail goes to, when replies are read

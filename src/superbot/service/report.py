@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from superbot.domain.model import Report, State
+from superbot.domain.model import Person, Report, State, Task
 from superbot.domain.periods import local_day
-from superbot.domain.review import Request
+from superbot.domain.review import Request, RequestStatus
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
+from superbot.service.people import Right, find_person, member_of, right
 from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Store
 
@@ -48,11 +49,99 @@ def record_report(
     """Validate and store; ``plan``, when the caller has just loaded it, is not read again."""
     plan = plan or load_plan(store)
     report = validated_report(store, plan, request, now)
+    if request.source_ref is None:
+        _refuse_a_repeat(store, plan, report, now)
     saved, claim = store.add_progress(
         report, source_ref=request.source_ref, review=plan.settings.rules.review_done
     )
-    zone_day = local_day(max(saved.at, now), _zone(plan))
+    # The light on the day the report speaks of: a report typed in late is judged then.
+    zone_day = local_day(saved.at, _zone(plan))
     return Recorded(saved, task_status(store, plan, saved.task_id, zone_day), claim)
+
+
+# The same report entered again this soon is a double Enter or a second coordinator typing
+# the same phone call, not news.
+REPEAT_WINDOW = timedelta(minutes=1)
+
+
+def _refuse_a_repeat(store: Store, plan: ActivePlan, report: Report, now: datetime) -> None:
+    for earlier in reversed(store.task_reports(report.task_id)):
+        if earlier.recorded_at is None or now - earlier.recorded_at > REPEAT_WINDOW:
+            continue
+        same = (
+            earlier.at == report.at
+            and earlier.percent == report.percent
+            and earlier.state == report.state
+            and earlier.note == report.note
+            and earlier.person_id == report.person_id
+            and dict(earlier.values) == dict(report.values)
+        )
+        if same:
+            raise ServiceError(
+                "report.repeated", id=earlier.id, at=earlier.recorded_at.astimezone(_zone(plan))
+            )
+
+
+def lower_than_last(
+    store: Store, plan: ActivePlan, request: ReportRequest, now: datetime
+) -> Report | None:
+    """The latest report before this one when this one's percent is lower: a typo, or progress
+    really lost, which the coordinator confirms before it counts."""
+    if request.percent is None or request.done:
+        return None
+    task = plan.task(request.task_id)
+    if task is None:
+        return None
+    at = request.at or now
+    previous = store.latest_progress(at, task_ids=[task.id]).get(task.id)
+    if previous is None or previous.percent is None or previous.percent <= request.percent:
+        return None
+    return previous
+
+
+@dataclass(frozen=True)
+class History:
+    task: Task
+    reports: list[Report]  # oldest first, withdrawn ones marked
+
+
+def report_history(store: Store, task_id: str) -> History:
+    plan = load_plan(store)
+    word = task_id.strip().lstrip("#＃")
+    task = plan.task(word) or _archived_task(store, word)
+    if task is None:
+        raise ServiceError(
+            "report.unknown_task", id=task_id, suggestion=closest(word, [t.id for t in plan.tasks])
+        )
+    return History(task, store.task_reports(task.id, withdrawn=True))
+
+
+def _archived_task(store: Store, task_id: str) -> Task | None:
+    if not store.task_archived(task_id):
+        return None
+    stored = store.snapshot().tasks.get(task_id)
+    return stored.value if stored is not None else None
+
+
+def undo_report(store: Store, report_id: int, now: datetime) -> Report:
+    """Withdraw a mistaken report: kept in the history, marked, and counted nowhere else."""
+    report = store.report(report_id)
+    if report is None:
+        raise ServiceError("report.no_such_report", id=report_id)
+    if report.withdrawn_at is not None:
+        raise ServiceError(
+            "report.already_withdrawn",
+            id=report_id,
+            at=report.withdrawn_at.astimezone(_zone(load_plan(store))),
+        )
+    approved = [
+        r
+        for r in store.requests([report.task_id])
+        if r.report_id == report_id and r.status is RequestStatus.APPROVED
+    ]
+    if approved:  # 销号 is a coordinator's decision on record: undone by a new report
+        raise ServiceError("report.approved_claim", id=report_id, task=report.task_id)
+    return store.withdraw_report(report_id, now)
 
 
 def validated_report(
@@ -72,9 +161,14 @@ def validated_report(
         # "受阻" without a number keeps the last percent: the light needs one.
         previous = store.latest_progress(request.at or now, task_ids=[task.id]).get(task.id)
         percent = previous.percent if previous is not None and previous.percent is not None else 0
-    if request.by is not None and request.by not in plan.people:
+    by = find_person(plan, request.by) if request.by is not None else None
+    if by is not None and not may_report_for(plan, by, task, progress=percent is not None):
         raise ServiceError(
-            "report.unknown_person", id=request.by, suggestion=closest(request.by, plan.people)
+            "report.not_their_task",
+            name=by.name,
+            department=plan.departments[by.department_id].name,
+            task=task.id,
+            lead=plan.departments[task.lead].name if task.lead in plan.departments else task.lead,
         )
     known = {i.id for i in task.indicators}
     for indicator in request.values:
@@ -94,11 +188,21 @@ def validated_report(
         percent=percent,
         state=state,
         note=note,
-        person_id=request.by,
+        person_id=by.id if by else None,
         values=MappingProxyType(dict(request.values)),
         source=request.source,
         recorded_at=now,
     )
+
+
+def may_report_for(plan: ActivePlan, person: Person, task: Task, *, progress: bool) -> bool:
+    """Who may be named as a task's reporter: the lead department's people, its 分管领导 and
+    the coordinators for progress; a support department's people for notes only. Anyone else
+    is a typo for someone, and a report in their name would be wrong in the 通报."""
+    if person in plan.leaders(task.lead):
+        return True
+    allowed = right(member_of(plan, person), task)
+    return allowed is Right.PROGRESS or (allowed is Right.NOTES and not progress)
 
 
 def _progress(request: ReportRequest) -> tuple[int | None, State | None]:

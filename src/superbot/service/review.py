@@ -26,6 +26,7 @@ from superbot.domain.review import (
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
 from superbot.service.outcomes import Evidence
+from superbot.service.people import find_person
 from superbot.service.status import TaskStatus, load_plan, task_status
 from superbot.service.store import ActivePlan, Store
 
@@ -320,8 +321,4 @@ def _task(store: Store, plan: ActivePlan, typed: str) -> Task:
 def _person(plan: ActivePlan, person_id: str | None) -> Person | None:
     if person_id is None:
         return None
-    if person_id not in plan.people:
-        raise ServiceError(
-            "report.unknown_person", id=person_id, suggestion=closest(person_id, plan.people)
-        )
-    return plan.people[person_id]
+    return find_person(plan, person_id)

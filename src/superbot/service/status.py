@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -16,6 +16,7 @@ from superbot.domain.review import Due, dues, pending_claims
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.errors import NotSynced, ServiceError
+from superbot.service.people import find_department
 from superbot.service.store import ActivePlan, Store
 
 
@@ -181,10 +182,8 @@ def task_statuses(
         raise ServiceError(
             "status.unknown_campaign", id=campaign, suggestion=closest(campaign, plan.campaigns)
         )
-    if lead is not None and lead not in plan.departments:
-        raise ServiceError(
-            "status.unknown_department", id=lead, suggestion=closest(lead, plan.departments)
-        )
+    if lead is not None:
+        lead = find_department(plan, lead).id
     statuses = [
         s
         for s in read_statuses(store, plan, as_of)
@@ -192,6 +191,11 @@ def task_statuses(
         and (lead is None or s.task.lead == lead)
     ]
     return plan, statuses
+
+
+def by_urgency(statuses: Iterable[TaskStatus]) -> list[TaskStatus]:
+    """Worst first: red before yellow … done; the sooner due first within a light."""
+    return sorted(statuses, key=lambda s: (s.light.severity, s.task.due))
 
 
 def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> TaskStatus:

@@ -18,7 +18,7 @@ from superbot.service.conversation import NotBound
 from superbot.service.delivery import Delivery, round_for
 from superbot.service.digest import silent_since
 from superbot.service.errors import ServiceError
-from superbot.service.people import Member, bound_people, member
+from superbot.service.people import Member, bound_people, find_department, member
 from superbot.service.status import TaskStatus, load_plan, task_statuses
 from superbot.service.store import ActivePlan, Store
 from superbot.service.sync import SyncResult
@@ -248,17 +248,8 @@ def _campaign_id(plan: ActivePlan, typed: str | None) -> str | None:
 
 
 def _department_id(plan: ActivePlan, typed: str | None) -> str | None:
-    word = (typed or "").strip().lower()
-    if not word:
-        return None
-    if word in plan.departments:
-        return word
-    by_name = [d.id for d in plan.departments.values() if word in d.name.lower()]
-    if len(by_name) == 1:
-        return by_name[0]
-    raise ServiceError(
-        "status.unknown_department", id=typed, suggestion=closest(word, list(plan.departments))
-    )
+    word = (typed or "").strip()
+    return find_department(plan, word).id if word else None
 
 
 def _today(plan: ActivePlan, now: datetime) -> date:

@@ -171,3 +171,22 @@ def _shown(value: Any) -> Any:
             f"{i.name}={i.target:g}{i.unit}" if i.target is not None else i.name for i in value
         )
     return value
+
+
+@dataclass(frozen=True)
+class Rename:
+    """An id archived and another added with the same title: most likely one task renamed,
+    whose reports would stay behind under the old id."""
+
+    old: Change
+    new: Change
+
+
+def looks_renamed(result: SyncResult) -> list[Rename]:
+    tasks = [c for c in result.changes if c.kind is Kind.TASK]
+    archived = {c.name: c for c in tasks if c.action is Action.ARCHIVED}
+    return [
+        Rename(archived[c.name], c)
+        for c in tasks
+        if c.action is Action.ADDED and c.name in archived
+    ]

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,9 +26,22 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class UnsupportedDatabase(ValueError):
+    """SUPERBOT_DATABASE_URL names a database superbot does not run on (mysql://, a typo)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    try:
+        url = normalise_url(url)
+        backend = make_url(url).get_backend_name()
+    except ArgumentError as error:
+        raise UnsupportedDatabase(url) from error
+    if backend not in SUPPORTED_BACKENDS:
+        raise UnsupportedDatabase(url)
+    if backend == "sqlite":
         return _sqlite_engine(url, **kwargs)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -26,7 +26,7 @@ from superbot.domain.model import (
     State,
     Task,
 )
-from superbot.domain.review import Request
+from superbot.domain.review import Request, RequestStatus
 from superbot.service.store import ActivePlan, Snapshot, Stored, SyncRecord
 from superbot.store.codec import (
     milestones_from_json,
@@ -45,6 +45,7 @@ from superbot.store.tables import (
     PersonRow,
     ReportRow,
     ReportValueRow,
+    RequestRow,
     SchedulerStateRow,
     SettingRow,
     SyncRunRow,
@@ -303,6 +304,7 @@ class SqlStore(LoopStore, SqlRepository):
         progress = [
             col(ReportRow.reported_at) <= until,
             col(ReportRow.percent).is_not(None),
+            col(ReportRow.withdrawn_at).is_(None),
             ~unaccepted_claim(),
         ]
         if task_ids is not None:
@@ -337,19 +339,47 @@ class SqlStore(LoopStore, SqlRepository):
         with self.session() as s:
             rows = s.scalars(
                 select(ReportRow)
-                .where(col(ReportRow.reported_at) >= since, col(ReportRow.reported_at) <= until)
+                .where(
+                    col(ReportRow.reported_at) >= since,
+                    col(ReportRow.reported_at) <= until,
+                    col(ReportRow.withdrawn_at).is_(None),
+                )
                 .order_by(col(ReportRow.reported_at), col(ReportRow.id))
             ).all()
             return self._reports(s, list(rows))
 
-    def task_reports(self, task_id: str) -> list[Report]:
+    def task_reports(self, task_id: str, *, withdrawn: bool = False) -> list[Report]:
+        query = select(ReportRow).where(col(ReportRow.task_id) == task_id)
+        if not withdrawn:
+            query = query.where(col(ReportRow.withdrawn_at).is_(None))
         with self.session() as s:
-            rows = s.scalars(
-                select(ReportRow)
-                .where(col(ReportRow.task_id) == task_id)
-                .order_by(col(ReportRow.reported_at), col(ReportRow.id))
-            ).all()
+            rows = s.scalars(query.order_by(col(ReportRow.reported_at), col(ReportRow.id))).all()
             return self._reports(s, list(rows))
+
+    def report(self, report_id: int) -> Report | None:
+        with self.session() as s:
+            row = s.get(ReportRow, report_id)
+            return self._reports(s, [row])[0] if row is not None else None
+
+    def withdraw_report(self, report_id: int, now: datetime) -> Report:
+        """Marked, never deleted; a 办结申请 it made and nobody decided yet goes with it."""
+        with self.session() as s:
+            row = s.get(ReportRow, report_id)
+            assert row is not None
+            if row.withdrawn_at is None:
+                row.withdrawn_at = now
+                s.add(row)
+                for request in s.scalars(
+                    select(RequestRow).where(
+                        col(RequestRow.report_id) == report_id,
+                        col(RequestRow.status) == RequestStatus.PENDING.value,
+                    )
+                ).all():
+                    request.status = RequestStatus.WITHDRAWN.value
+                    request.decided_at = now
+                    s.add(request)
+                s.flush()
+            return self._reports(s, [row])[0]
 
     def add_report(self, report: Report, source_ref: str | None = None) -> Report:
         """Insert, or update the report already made from ``source_ref`` (an edited message)."""
@@ -412,7 +442,7 @@ class SqlStore(LoopStore, SqlRepository):
                 col(ReportRow.reported_at),
             )
             .join(ReportRow, col(ReportRow.id) == col(ReportValueRow.report_id))
-            .where(col(ReportRow.reported_at) <= until)
+            .where(col(ReportRow.reported_at) <= until, col(ReportRow.withdrawn_at).is_(None))
             .order_by(col(ReportRow.reported_at), col(ReportRow.id))
         )
         with self.session() as s:
@@ -490,6 +520,7 @@ class SqlStore(LoopStore, SqlRepository):
                 source=r.source,
                 id=r.id,
                 recorded_at=r.recorded_at.astimezone(UTC),
+                withdrawn_at=r.withdrawn_at.astimezone(UTC) if r.withdrawn_at else None,
             )
             for r in rows
         ]

@@ -144,6 +144,8 @@ class ReportRow(SQLModel, table=True):
     # Where the report came from (e.g. a Telegram message): a redelivered update finds its
     # report here, and an edited message updates it instead of adding another.
     source_ref: str | None = Field(default=None, unique=True, max_length=128)
+    # superbot undo: kept in the history, left out of lights, 通报 and digests.
+    withdrawn_at: datetime | None = _time()
 
 
 class ReportValueRow(SQLModel, table=True):
