@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from tests.conftest import Cli
+from tests.fakes.clock import FakeClock
 from tests.fakes.smtp import SmtpServer, smtp_server
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -65,15 +66,20 @@ def config(tmp_path: Path, telegram: FakeTelegram, mail: SmtpServer) -> Config:
 
 
 def test_a_mistyped_api_url_holds_the_round_until_it_is_fixed(
-    capsys: pytest.CaptureFixture[str], config: Config, telegram: FakeTelegram, mail: SmtpServer
+    capsys: pytest.CaptureFixture[str],
+    cli_clock: FakeClock,
+    config: Config,
+    telegram: FakeTelegram,
+    mail: SmtpServer,
 ) -> None:
-    assert Cli(capsys, config)("sync").status == 0
-    broken = Cli(capsys, replace(config, telegram_api_url=telegram.url + "/telegram"))
+    assert Cli(capsys, config, cli_clock)("sync").status == 0
+    broken = Cli(capsys, replace(config, telegram_api_url=telegram.url + "/telegram"), cli_clock)
 
     held = broken(*SEND)
 
     assert held.status == 1  # nothing was delivered
     assert "Telegram 的配置有误，经它发送的消息暂存（不算失败）" in held.out
+    assert "服务器的回答：telegram: " in held.out
     assert "TELEGRAM_BOT_TOKEN 和 TELEGRAM_API_URL" in held.out
     assert "失败" not in held.out.replace("不算失败", "")
     assert telegram.messages() == []
@@ -83,7 +89,7 @@ def test_a_mistyped_api_url_holds_the_round_until_it_is_fixed(
     assert broken(*SEND).status == 1
     assert len(mail.deliveries) == 1
 
-    fixed = Cli(capsys, config)(*SEND)
+    fixed = Cli(capsys, config, cli_clock)(*SEND)
 
     assert fixed.status == 0, fixed.out
     for n in range(PEOPLE):
@@ -92,9 +98,9 @@ def test_a_mistyped_api_url_holds_the_round_until_it_is_fixed(
 
 
 def test_retry_failed_sends_a_rounds_failures_again(
-    capsys: pytest.CaptureFixture[str], config: Config, telegram: FakeTelegram
+    capsys: pytest.CaptureFixture[str], cli_clock: FakeClock, config: Config, telegram: FakeTelegram
 ) -> None:
-    cli = Cli(capsys, config)
+    cli = Cli(capsys, config, cli_clock)
     assert cli("sync").status == 0
     telegram.block(1002)
 
@@ -116,12 +122,13 @@ TOKEN = "7000000001:AAWrongTokenWrongToken_0123456789"
 
 def test_a_rejected_token_reaches_no_output_table_or_notice(
     capsys: pytest.CaptureFixture[str],
+    cli_clock: FakeClock,
     config: Config,
     telegram: FakeTelegram,
     mail: SmtpServer,
 ) -> None:
-    assert Cli(capsys, config)("sync").status == 0
-    wrong = Cli(capsys, replace(config, telegram_token=TOKEN))
+    assert Cli(capsys, config, cli_clock)("sync").status == 0
+    wrong = Cli(capsys, replace(config, telegram_token=TOKEN), cli_clock)
 
     sent = wrong(*SEND)
 
@@ -140,10 +147,10 @@ def test_a_rejected_token_reaches_no_output_table_or_notice(
 
 
 def test_a_person_with_only_an_email_and_no_smtp_is_told_so_in_chinese(
-    capsys: pytest.CaptureFixture[str], config: Config, telegram: FakeTelegram
+    capsys: pytest.CaptureFixture[str], cli_clock: FakeClock, config: Config, telegram: FakeTelegram
 ) -> None:
     config.tasks_path.write_text(plan().replace("        telegram: 1001\n", ""), encoding="utf-8")
-    cli = Cli(capsys, replace(config, smtp_url=None))
+    cli = Cli(capsys, replace(config, smtp_url=None), cli_clock)
     assert cli("sync").status == 0
 
     sent = cli(*SEND)
