@@ -253,7 +253,7 @@ def test_footer_words_a_card_scheme(zh: MessageRenderer) -> None:
     )
     assert "未报送进度的任务按其灯色计分，不另扣分" in footer
     assert "报送率 ×" not in footer
-    [telegram] = zh.bulletin(view, "telegram")
+    telegram, _ = zh.bulletin(view, "telegram")  # the summary, then its document
     assert "得分 = 100 分 − 黄灯 1 分/项 − 红灯 2 分/项" in check_telegram(telegram.message)
 
 
