@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test lint bench format clean
+.PHONY: run demo test lint bench format clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "superbot needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -33,6 +33,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+# The web view's screenshots in docs/ (README "The web view"), taken in Chromium.
+screenshots: $(STAMP)
+	SUPERBOT_SCREENSHOTS=docs $(BIN)/python -m pytest tests/web/test_web_browser.py -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

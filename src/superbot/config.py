@@ -67,6 +67,9 @@ class Config:
     feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
     outbox_lease: float = 30.0  # SUPERBOT_OUTBOX_LEASE: seconds a dead sender's claim holds
+    web: bool = True  # SUPERBOT_WEB=off: no web view, no 填报 links in reminders
+    web_url: str | None = None  # SUPERBOT_WEB_URL: the address people open (links)
+    web_secure: bool | None = None  # SUPERBOT_WEB_SECURE: Secure cookies (default: https URL)
     log_level: str | None = None  # SUPERBOT_LOG_LEVEL: superbot's own log (libraries: WARNING)
 
     @property
@@ -79,6 +82,15 @@ class Config:
     def http_address(self) -> str:
         """host:port of the HTTP server (webhook, chat apps' callbacks)."""
         return self.http or self.webhook_listen
+
+    @property
+    def web_base(self) -> str:
+        """The web view's public address, as links in messages carry it."""
+        return (self.web_url or f"http://{self.http_address}").rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.web_base.startswith("https://") if self.web_secure is None else self.web_secure
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], dotenv: Path | None = Path(".env")) -> Config:
@@ -146,6 +158,9 @@ class Config:
             feishu=feishu,
             environ=values,
             outbox_lease=_seconds(get("SUPERBOT_OUTBOX_LEASE"), cls.outbox_lease),
+            web=(get("SUPERBOT_WEB") or "on").lower() not in ("0", "off", "false", "no"),
+            web_url=get("SUPERBOT_WEB_URL"),
+            web_secure=None if get("SUPERBOT_WEB_SECURE") is None else flag("SUPERBOT_WEB_SECURE"),
             log_level=get("SUPERBOT_LOG_LEVEL"),
         )
 

@@ -9,19 +9,20 @@ from pathlib import Path
 import docx
 import pytest
 from tests.conftest import ROOT, Cli
+from tests.fakes.clock import FakeClock
 
 from superbot.config import Config
 
 
 @pytest.fixture
-def newcomer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Cli:
+def newcomer(capsys: pytest.CaptureFixture[str], tmp_path: Path, cli_clock: FakeClock) -> Cli:
     config = Config(
         database_url=f"sqlite:///{tmp_path / 'superbot.db'}",
         tasks_path=ROOT / "tasks.yaml",
         outbox_dir=tmp_path / "outbox",
         environ={},
     )
-    return Cli(capsys, config)  # the wall clock: the example brings its own days
+    return Cli(capsys, config, cli_clock)  # any day will do: the example brings its own
 
 
 def test_the_quick_start_shows_a_mid_year_picture(newcomer: Cli, tmp_path: Path) -> None:

@@ -495,3 +495,38 @@ def test_hostile_names_are_text_in_every_reminder_and_digest(locale: str) -> Non
                 if channel in ROBOTS:  # markdown; the file and the apps' texts are plain text
                     assert "<a href='x'>" not in message.body
         assert any(HOSTILE in text for text in shown), (channel, shown)
+
+
+# -- the web view ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", [c for c in CHANNELS if c not in ROBOTS])
+def test_a_personal_reminder_carries_the_report_link_on_every_channel(
+    any_renderer: MessageRenderer, channel: str
+) -> None:
+    view = next(v for v in cases()["shipped"].reminders if v.tasks)
+    link = "https://duban.example.gov.cn/r/AbC-123_xyz"
+    with_link = dataclasses.replace(view, report_link=link)
+    parts = any_renderer.reminder(with_link, channel)
+    said = "".join(p.message.body + (p.message.html or "") for p in parts)
+    assert link in said
+    without = any_renderer.reminder(view, channel)
+    assert "/r/" not in "".join(p.message.body + (p.message.html or "") for p in without)
+    for part in parts:
+        check(part, channel)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_login_link_renders_on_every_channel(any_renderer: MessageRenderer, channel: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from superbot.service.views import LoginLinkView
+
+    person = cases()["shipped"].reminders[0].person
+    url = "https://duban.example.gov.cn/login/AbC-123_xyz"
+    expires = datetime(2022, 6, 22, 10, 15, tzinfo=ZoneInfo("Asia/Shanghai"))
+    (part,) = any_renderer.login_link(LoginLinkView(person, url, expires), channel)
+    assert url in part.message.body
+    assert "10:15" in part.message.body
+    check(part, channel)

@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         loop_commands,
         plan_commands,
         task_commands,
+        web_commands,
     )
 
     args = list(sys.argv[1:] if argv is None else argv)

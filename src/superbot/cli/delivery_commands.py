@@ -7,6 +7,7 @@ import logging
 import secrets
 import signal
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -289,14 +290,19 @@ async def _run(
         secret = runtime.config.webhook_secret or secrets.token_urlsafe(32)
         webhook = Webhook(webhook_url, secret)
     apps = runtime.chat_apps(supervision, dispatcher.dispatch)
-    inbound = runtime.inbound(apps, application, webhook)
+    inbound = runtime.inbound(apps, application, webhook, dispatch=dispatcher.dispatch)
     if inbound.server is not None:
         try:
             await inbound.server.start()  # listening before run says it is
         except OSError:
-            runtime.echo(runtime.text("cli.http_failed", address=inbound.server.address), err=True)
-            await runtime.aclose()
-            return 1
+            if not inbound.optional:
+                runtime.echo(
+                    runtime.text("cli.http_failed", address=inbound.server.address), err=True
+                )
+                await runtime.aclose()
+                return 1
+            runtime.echo(runtime.text("cli.web_failed", address=inbound.server.address), err=True)
+            inbound = replace(inbound, server=None)
     intake = runtime.mail_intake(dispatcher.dispatch)
     inbox, listener = runtime.imap_inbox(intake), runtime.inbound_smtp(intake)
     if listener is not None:
@@ -327,6 +333,7 @@ async def _run(
             config=runtime.config,
             server=inbound.server,
             apps=sorted(apps),
+            web_paths=inbound.web_paths,
         )
     )
     tasks = [

@@ -66,7 +66,12 @@ class Event:
 @click.pass_obj
 def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None) -> int:
     """示例：把一年的示例进度载入单独的数据库，显示 9 月底的红黄绿灯，
-    写出 9 月督查通报（各种格式），并发到文件发件箱。"""
+    写出 9 月督查通报（各种格式），并发到文件发件箱。
+
+    \b
+    例：superbot demo
+    例：superbot demo --dir /tmp/demo
+    """
     source = tasks_path or runtime.config.tasks_path
     example = yaml.safe_load(progress.read_text(encoding="utf-8"))
     label = str(example["label"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Protocol, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 import jinja2
@@ -43,6 +44,7 @@ from superbot.chat.feishu import routes as feishu_routes
 from superbot.chat.feishu_ws import FeishuConnection
 from superbot.chat.wecom import routes as wecom_routes
 from superbot.config import Config
+from superbot.domain.periods import Period, start_of_day
 from superbot.domain.text import Text
 from superbot.redaction import Redactor
 from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
@@ -51,6 +53,7 @@ from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.server import HttpServer
+from superbot.service.access import Access
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
 from superbot.service.dossier import Dossiers
@@ -67,6 +70,8 @@ from superbot.store.evidence import FileEvidence
 from superbot.store.mail import SqlMail
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
+from superbot.store.web import SqlLinks
+from superbot.web.app import WebView
 
 MailIntake = Callable[..., Awaitable[Handled]]
 
@@ -81,6 +86,10 @@ class Stream(Protocol):
 class Inbound:
     server: HttpServer | None
     streams: list[Stream]
+    web_paths: frozenset[str] = frozenset()
+    # Only the web view, at the default address nobody asked for: if it is taken, run goes on
+    # without the web view (and says so) rather than not at all.
+    optional: bool = False
 
 
 class Runtime:
@@ -197,6 +206,7 @@ class Runtime:
             reply_ways=self.reply_way,
             refused_mails=self.mail.refused_between,
             evidence=self.conversations,
+            report_links=self._report_link if self.config.web else None,
         )
 
     @cached_property
@@ -420,6 +430,7 @@ class Runtime:
         apps: dict[str, ChatApp],
         bot: BotApplication | None = None,
         webhook: Webhook | None = None,
+        dispatch: Callable[[], Awaitable[object]] | None = None,
     ) -> Inbound:
         """What takes requests from outside: the HTTP server's routes (when something needs
         them, or SUPERBOT_HTTP asks for the server) and the connections superbot opens."""
@@ -457,8 +468,48 @@ class Runtime:
                         feishu.api_url, feishu.app_id, feishu.app_secret, apps["feishu"].handle
                     )
                 )
+        web_paths: frozenset[str] = frozenset()
+        optional = False
+        if config.web:
+            web = self.web_view(dispatch).routes()
+            web_paths = frozenset(str(getattr(r, "path", "")) for r in web)
+            routes += web  # after the callbacks: their fixed paths come first
+            optional = not needed and config.http is None and config.web_url is None
+            needed = True
         server = HttpServer(config.http_address, routes) if needed else None
-        return Inbound(server, streams)
+        return Inbound(server, streams, web_paths, optional)
+
+    # -- the web view ---------------------------------------------------------------------------
+
+    @cached_property
+    def links(self) -> SqlLinks:
+        return SqlLinks(self.store.engine)
+
+    @cached_property
+    def access(self) -> Access:
+        return Access(self.links, self.delivery, lambda path: self.config.web_base + path)
+
+    def _report_link(self, person_id: str, month: Period, now: datetime) -> str:
+        """A reminder's 填报 link: open until the round's month is over, in the plan's zone."""
+        plan = self.store.active_plan()
+        zone = plan.zone if plan is not None else ZoneInfo("UTC")
+        until = start_of_day(month.last + timedelta(days=1), zone)
+        return self.access.report_link(person_id, month.key, until, now)
+
+    def web_view(self, dispatch: Callable[[], Awaitable[object]] | None = None) -> WebView:
+        return WebView(
+            store=self.store,
+            access=self.access,
+            conversation=self.conversation,
+            review=self.review,
+            dossiers=self.dossiers,
+            renderer=self.renderer,
+            templates=self.templates,
+            evidence=self.evidence,
+            clock=self.now,
+            secure=self.config.secure_cookies,
+            dispatch=dispatch,
+        )
 
     async def aclose(self) -> None:
         if "channels" in self.__dict__:

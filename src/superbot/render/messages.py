@@ -21,6 +21,8 @@ Template names, under ``<locale>/``:
 ``review/``    request_subject.txt, request.html, request.txt, request_email.html,
                buttons.j2 (a 办结/延期申请 to coordinators), decision_subject.txt,
                decision.html, decision.txt, decision_email.html (the decision, to the owner)
+``web/``       link_subject.txt, link.html (Telegram), link.txt, link_email.html: a
+               login link for the web view
 ``invite/``    subject.txt, email.txt, email.html (a person's own binding code)
 ``reminder/chat_head.txt``, ``reminder/card.txt`` the chat apps' reminder: a text, then a
                card per task with the answer buttons (the same card shows a new light)
@@ -59,7 +61,7 @@ from superbot.service.ports import (
 )
 from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
-from superbot.service.views import Bulletin, DigestView, ReminderView
+from superbot.service.views import Bulletin, DigestView, LoginLinkView, ReminderView
 
 TELEGRAM, EMAIL, FILE = "telegram", "email", "file"
 ROBOTS = ("wecom", "dingtalk", "feishu")
@@ -253,6 +255,27 @@ class MessageRenderer:
                     subject,
                     self._render("review/decision.txt", view=view) + "\n",
                     html=self._render("review/decision_email.html", view=view) + "\n",
+                ),
+            )
+        ]
+
+    def login_link(self, view: LoginLinkView, channel: str) -> list[Part]:
+        """A login link for the web view: one short message on the person's channel."""
+        _check(channel)
+        subject = self._line("web/link_subject.txt", view=view)
+        if channel == TELEGRAM:
+            return [Part("", Message(subject, self._telegram_one("web/link.html", view=view)))]
+        if channel in APPS:  # plain text, as the chat apps' answers
+            return [Part("", Message("", self._render("web/link.txt", view=view)))]
+        if channel in ROBOTS:  # never a person's route; worded all the same
+            return [Part("", Message(subject, self._render("web/link.txt", view=view)))]
+        return [
+            Part(
+                "",
+                Message(
+                    subject,
+                    self._render("web/link.txt", view=view) + "\n",
+                    html=self._render("web/link_email.html", view=view) + "\n",
                 ),
             )
         ]

@@ -51,7 +51,15 @@ from superbot.service.outcomes import (
     Unclear,
     Welcome,
 )
-from superbot.service.people import Accounts, Member, Right, member, redeem_invite, right
+from superbot.service.people import (
+    Accounts,
+    Member,
+    Right,
+    member,
+    member_of,
+    redeem_invite,
+    right,
+)
 from superbot.service.report import Recorded, ReportRequest, record_report
 from superbot.service.review import Decided, FileKeeper, ReasonPrompt, Review, Waiting
 from superbot.service.status import (
@@ -69,6 +77,8 @@ CHOOSE_TASK = "choose_task"  # /report: which task
 PROGRESS_STEP = "progress"  # /report: how far along
 NOTE_STEP = "note"  # after a button or a recorded progress: an optional note
 REASON_STEP = "return_reason"  # a coordinator pressed 退回: the next text is why
+
+WEB = "web"  # the channel of reports made on the web view's 填报 page
 
 STEP_TTL = timedelta(minutes=30)
 HISTORY_LENGTH = 8
@@ -564,6 +574,42 @@ class Conversation:
         if self.review is None:
             raise ServiceError("conversation.no_review")
         return self.review
+
+    # -- the web view's 填报 page -----------------------------------------------------------------
+
+    def submit(
+        self,
+        person_id: str,
+        task_id: str,
+        reading: Reading,
+        files: list[SentFile],
+        source_ref: str,
+        now: datetime,
+    ) -> Confirmation:
+        """A report from the web form, already in fields (percent, state, values, note):
+        the same rights, record and 办结申请 as a chat reply. The same ``source_ref`` (one
+        per form shown) sent twice updates the same report rather than adding one."""
+        plan = load_plan(self.store)
+        person = plan.people.get(person_id)
+        if person is None:
+            raise NotBound()
+        who = member_of(plan, person)
+        task = self._active_task(plan, task_id)
+        _require(plan, who, task, Right.PROGRESS if reading.has_progress else Right.NOTES)
+        if not reading.has_progress and not reading.note and not files:
+            raise ServiceError("web.nothing_to_record", task=task.title)
+        recorded = self._record(plan, who, task, reading, WEB, source_ref, now, announce=False)
+        kept = []
+        report_id = recorded.report.id
+        if self.kept_files is not None and report_id is not None:
+            for file in files[:MAX_FILES]:
+                evidence = self.kept_files.keep(file.content, file.filename, file.mime, now)
+                self.kept_files.attach(report_id, evidence)
+                kept.append(evidence.filename)
+        # The coordinators hear of a 办结申请 with its evidence listed: told after the files.
+        if recorded.claim is not None and self.review is not None:
+            self.review.announce(recorded.claim, now)
+        return Confirmation(who, recorded, updated=False, ask_note=False, evidence=tuple(kept))
 
     # -- evidence: photos and files ------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from superbot.service.reminders import build_reminders
 from superbot.service.review import Decided, EvidenceFiles, Waiting, review_queue
 from superbot.service.status import PlanClock, load_plan, read_statuses
 from superbot.service.store import ActivePlan, Store
-from superbot.service.views import ReminderView, Silence
+from superbot.service.views import LoginLinkView, ReminderView, Silence
 
 # The token and addresses a person's reminder email is answered with (service.mail).
 ReplyWays = Callable[[str, str, str, Sequence[str], datetime], ReplyWay]
@@ -41,6 +41,10 @@ ESCALATION = "escalation"  # a 督办单, 专函 or 约谈 proposal
 REVIEW = "review"  # a request to review, a decision to tell
 CONFIG = "config"  # a channel refused our configuration
 INVITE = "invite"  # a person's own binding code, by email
+LOGIN = "login"  # a login link for the web view
+
+# The person's 填报 link for a round: (person id, the round's month, now) → URL.
+ReportLinks = Callable[[str, Period, datetime], str]
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Delivery:
         reply_ways: ReplyWays | None = None,
         refused_mails: Callable[[datetime, datetime], Sequence[RefusedMail]] | None = None,
         evidence: EvidenceFiles | None = None,
+        report_links: ReportLinks | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -141,6 +146,7 @@ class Delivery:
         self.reply_ways = reply_ways
         self.refused_mails = refused_mails
         self.evidence = evidence  # listed in the requests coordinators review
+        self.report_links = report_links  # the web view's 填报 page, when it is served
 
     def enqueue(self, round_: Round, now: datetime, *, dry_run: bool = False) -> Enqueued:
         covered: list[tuple[str, str]] = []
@@ -162,16 +168,26 @@ class Delivery:
         run only shows it. ``covered`` collects (person, task) of the reminders."""
         plan = load_plan(self.store)
         if round_.kind is ScheduleKind.REMINDER:
-            yield from self._reminders(plan, round_, now, covered if covered is not None else [])
+            yield from self._reminders(
+                plan, round_, now, covered if covered is not None else [], record=record
+            )
         elif round_.kind is ScheduleKind.BULLETIN:
             yield from self._bulletin(plan, round_, now, record)
         else:
             yield from self._digest(plan, round_)
 
     def _reminders(
-        self, plan: ActivePlan, round_: Round, now: datetime, covered: list[tuple[str, str]]
+        self,
+        plan: ActivePlan,
+        round_: Round,
+        now: datetime,
+        covered: list[tuple[str, str]],
+        *,
+        record: bool,
     ) -> Iterable[NewItem]:
         for view in build_reminders(plan, self.store, round_.period, round_.as_of):
+            if record:
+                view = self._with_link(view, round_.period, now)
             covered.extend((view.person.id, s.task.id) for s in view.tasks)
             yield from self._to_person(
                 plan,
@@ -180,6 +196,13 @@ class Delivery:
                 view.person,
                 self._reminder(view, round_.kind, round_.period.key, now),
             )
+
+    def _with_link(self, view: ReminderView, month: Period, now: datetime) -> ReminderView:
+        """The reminder carries the person's 填报 link, on every channel, when there is
+        something to report and the web view is served."""
+        if self.report_links is None or not view.tasks:
+            return view
+        return replace(view, report_link=self.report_links(view.person.id, month, now))
 
     def _reminder(
         self, view: ReminderView, kind: str, period: str, now: datetime
@@ -311,6 +334,7 @@ class Delivery:
                 view = ReminderView(
                     person, silence.department, month_of(as_of), as_of, tasks, coordinators
                 )
+                view = self._with_link(view, month_of(as_of), now)
                 items = list(
                     self._to_person(
                         plan,
@@ -326,6 +350,19 @@ class Delivery:
                 )
                 outcome.append((person, self.outbox.enqueue(items, now), reachable))
         return outcome
+
+    # -- the web view ------------------------------------------------------------------------
+
+    def login_link(
+        self, person: Person, url: str, expires_at: datetime, key: str, now: datetime
+    ) -> int:
+        """A login link to the person's own channel, never to a group. Kind ``login``,
+        period ``key``: each link a message of its own."""
+        plan = load_plan(self.store)
+        view = LoginLinkView(person, url, expires_at.astimezone(plan.zone))
+        render = cache(partial(self.renderer.login_link, view))
+        items = list(self._to_person(plan, LOGIN, key, person, render))
+        return self.outbox.enqueue(items, now)
 
     # -- the review queue: requests to coordinators, decisions to owners ------------------------
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from superbot.service.escalation import EscalationView
     from superbot.service.review import Decided, Waiting
-    from superbot.service.views import Bulletin, DigestView, ReminderView
+    from superbot.service.views import Bulletin, DigestView, LoginLinkView, ReminderView
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,7 @@ class Renderer(Protocol):
 
     def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]: ...
 
+    def login_link(self, view: LoginLinkView, channel: str) -> list[Part]: ...
     def invite(self, view: InviteMail, channel: str) -> list[Part]: ...
 
 

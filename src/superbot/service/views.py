@@ -241,6 +241,16 @@ class ReminderView:
     tasks: tuple[TaskStatus, ...]  # open tasks the department leads, red first
     coordinators: tuple[Person, ...]
     reply: ReplyWay | None = None  # by email: how to answer it (token, addresses)
+    report_link: str | None = None  # the person's own 填报 page for the round (the web view)
+
+
+@dataclass(frozen=True)
+class LoginLinkView:
+    """A login link for the web view, to the person who asked for it."""
+
+    person: Person
+    url: str
+    expires_at: datetime  # in the plan's zone
 
 
 @dataclass(frozen=True)

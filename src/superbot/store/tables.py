@@ -477,3 +477,30 @@ class AcceptedReasonRow(SQLModel, table=True):
     at: datetime = _time(nullable=False)
     person_id: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, sa_column=Column(Text()))
+
+
+class WebLinkRow(SQLModel, table=True):
+    """A link the web view sent: a login link (single use) or a person's 填报 link for a
+    round (used until it expires). Only the SHA-256 of its code is kept: a copy of the
+    database opens nothing."""
+
+    __tablename__ = "web_link"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)  # login | report
+    person_id: str = Field(max_length=64, index=True)
+    period: str | None = Field(default=None, max_length=32)  # report: the round's month
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
+    used_at: datetime | None = _time()
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser, by the SHA-256 of its cookie."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64, index=True)
+    created_at: datetime = _time(nullable=False)
+    expires_at: datetime = _time(nullable=False)
