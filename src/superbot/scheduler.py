@@ -36,6 +36,7 @@ log = logging.getLogger("superbot.scheduler")
 
 TICK_SECONDS = 30
 WATCH_SECONDS = 2
+LEAD_SECONDS = 2  # how often an instance that does not run the schedules asks to
 SHUTDOWN_GRACE_SECONDS = 20
 
 
@@ -293,6 +294,14 @@ class Runner:
             coalesce=True,
             max_instances=1,
         )
+        if self.leader is not None:
+            scheduler.add_job(
+                self._lead_job,
+                IntervalTrigger(seconds=LEAD_SECONDS),
+                id="lead",
+                coalesce=True,
+                max_instances=1,
+            )
         scheduler.add_job(
             self._watch_job,
             IntervalTrigger(seconds=WATCH_SECONDS),
@@ -333,6 +342,17 @@ class Runner:
                 await self.tick()
             except Exception:  # a tick must never kill the loop; the next one tries again
                 log.exception("tick failed")
+
+    async def _lead_job(self) -> None:
+        """An instance that does not run the schedules asks for them often: when the one that
+        does dies, its lock goes with its connection and the schedules move here in seconds."""
+        async with self._job():
+            try:
+                if self.leader is not None and not self.leader.held and self.leader.acquire():
+                    log.info("this instance runs the schedules now")
+                    await self.tick()
+            except Exception:
+                log.exception("asking to run the schedules failed")
 
     async def _watch_job(self) -> None:
         async with self._job():

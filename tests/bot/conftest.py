@@ -11,7 +11,8 @@ import asyncio
 import shutil
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,6 +106,8 @@ class World:
     runtime: FixedRuntime
     clock: Clock
     tasks_file: Path
+    runner: Runner | None = None
+    serving: asyncio.Task[None] | None = None  # the bot: done only when it stopped
 
     @property
     def store(self) -> SqlStore:
@@ -231,11 +234,16 @@ def make_runtime(
     clock: Clock,
     seeded: Path,
     locale: str | None = None,
+    database_url: str | None = None,
 ) -> FixedRuntime:
-    database = tmp_path / "bot.db"
-    shutil.copyfile(seeded, database)
+    """superbot for the bot's tests: on a copy of the seeded SQLite database, or on
+    ``database_url`` (which the test has synced)."""
+    if database_url is None:
+        database = tmp_path / "bot.db"
+        shutil.copyfile(seeded, database)
+        database_url = f"sqlite:///{database}"
     config = Config(
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         tasks_path=tasks_file,
         telegram_token=server.token,
         telegram_api_url=server.url,
@@ -279,6 +287,38 @@ def locale() -> str | None:
     return None
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module saying ``ON_POSTGRESQL_TOO = True`` runs its bot on both databases; the rest
+    on SQLite (the whole suite twice would not fit CI's time)."""
+    if "bot_database" in metafunc.fixturenames:
+        both = getattr(metafunc.module, "ON_POSTGRESQL_TOO", False)
+        names = ["sqlite", "postgresql"] if both else ["sqlite"]
+        metafunc.parametrize("bot_database", names, indirect=True)
+
+
+@pytest.fixture
+def bot_database(request: pytest.FixtureRequest) -> str | None:
+    """The database under the bot: None for a copy of the seeded SQLite one, or a fresh
+    PostgreSQL schema with the shipped plan synced."""
+    if request.param == "sqlite":
+        return None
+    url = str(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
+    migrate(engine)
+    loaded = read_plan_file(SHIPPED_TASKS)
+    assert loaded.plan is not None
+    sync(
+        SqlStore(engine),
+        loaded.plan,
+        now=NOW,
+        source="tasks.yaml",
+        sha256=loaded.sha256,
+        dry_run=False,
+    )
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 async def world(
     server: FakeTelegram,
@@ -287,9 +327,26 @@ async def world(
     mode: str,
     seeded: Path,
     locale: str | None,
+    bot_database: str | None,
 ) -> AsyncIterator[World]:
     clock = Clock(NOW)
-    runtime = make_runtime(tmp_path, server, tasks_file, clock, seeded, locale)
+    runtime = make_runtime(
+        tmp_path, server, tasks_file, clock, seeded, locale, database_url=bot_database
+    )
+    async with running_world(server, runtime, clock, tasks_file, mode) as world:
+        yield world
+
+
+@asynccontextmanager
+async def running_world(
+    server: FakeTelegram,
+    runtime: FixedRuntime,
+    clock: Clock,
+    tasks_file: Path,
+    mode: str,
+    another_poller: Callable[[str | None], None] | None = None,
+) -> AsyncIterator[World]:
+    """The bot of ``runtime`` serving ``server`` (by polling or webhook) until the block ends."""
     dispatcher = runtime.dispatcher(sleep=no_sleep)
     runner = Runner(
         store=runtime.store,
@@ -318,13 +375,13 @@ async def world(
         http = HttpServer(f"127.0.0.1:{port}", webhook_routes(application, webhook))
         await http.start()
         asyncio.create_task(http.run(stop))  # noqa: RUF006 (stops with the bot)
-    serving = asyncio.create_task(serve(application, stop, webhook, ready))
+    serving = asyncio.create_task(serve(application, stop, webhook, ready, another_poller))
     await asyncio.wait(
         [serving, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
     )
     if serving.done():
         serving.result()
-    world = World(server, runtime, clock, tasks_file)
+    world = World(server, runtime, clock, tasks_file, runner, serving)
     try:
         yield world
     finally:

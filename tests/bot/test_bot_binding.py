@@ -13,6 +13,9 @@ from tests.fakes.telegram_api import FakeTelegram
 from superbot.service.people import create_invite
 from superbot.service.status import load_plan
 
+# The bot's state (bindings, invites, de-duplicated updates, reports) on both databases.
+ON_POSTGRESQL_TOO = True
+
 
 def invite(world: World, person: str, days: int = 7) -> str:
     plan = load_plan(world.store)

@@ -7,6 +7,9 @@ from tests.bot.conftest import LIMH, ZHANGJH, World
 
 from superbot.domain.model import State
 
+# The bot's state (bindings, invites, de-duplicated updates, reports) on both databases.
+ON_POSTGRESQL_TOO = True
+
 
 @pytest.fixture
 async def reminded(world: World) -> World:

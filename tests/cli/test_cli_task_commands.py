@@ -562,7 +562,8 @@ def test_report_on_an_archived_task(synced: Any, tasks_file: Path) -> None:
         pytest.param(
             ("frob",),
             "superbot：参数有误：没有 frob 这个命令，可用的命令："
-            "accept-reason、approve、bulletin、check、demo、dossier、extend、form、history、import、"
+            "accept-reason、approve、bulletin、check、demo、doctor、dossier、extend、form、history、"
+            "import、"
             "invite、login、reject、report、review、run、schedule、send、status、sync、undo、web",
             id="unknown-command",
         ),

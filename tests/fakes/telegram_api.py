@@ -696,6 +696,9 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         else:
+            if self.server.fake._held(method):
+                self.close_connection = True  # dropped: as if it never reached Telegram
+                return
             status, payload = self.server.fake._call(token, method, params)
         self.reply(status, payload)
 
@@ -811,6 +814,40 @@ class FakeTelegram:
         self._flood: FloodLimits | None = None
         self._flood_sent: dict[str, list[float]] = {}
         self.too_many = 0  # sends answered 429 by the flood limits
+
+        self._hold: tuple[str, int, threading.Event, threading.Event] | None = None
+        self._holding: threading.Event | None = None  # released by drop_held
+
+    # -- holding a request in flight --------------------------------------------------------------
+
+    def hold(self, method: str, after: int = 0) -> threading.Event:
+        """Hold the request to ``method`` that comes after ``after`` more of them, before it
+        does anything, until :meth:`drop_held`; the returned event is set once it is held (a
+        test kills the client meanwhile: the request never reached Telegram)."""
+        arrived = threading.Event()
+        self._hold = (method.lower(), after, arrived, threading.Event())
+        return arrived
+
+    def drop_held(self) -> None:
+        if self._hold is not None:
+            self._hold[3].set()
+        if self._holding is not None:
+            self._holding.set()
+
+    def _held(self, method: str) -> bool:
+        with self._cond:
+            hold = self._hold
+            if hold is None or hold[0] != method.lower():
+                return False
+            name, after, arrived, released = hold
+            if after > 0:
+                self._hold = (name, after - 1, arrived, released)
+                return False
+            self._hold = None
+            self._holding = released
+        arrived.set()
+        released.wait(60)
+        return True
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ bot's answer reports on that task as replying to the reminder does.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from superbot.render.messages import MessageRenderer
 from superbot.render.telegram import split_lines, visible_text
 from superbot.service import buttons
 from superbot.service.conversation import Conversation, EvidenceKept
+from superbot.service.errors import Unavailable
 from superbot.service.outcomes import (
     Cancelled,
     Confirmation,
@@ -59,6 +61,8 @@ from superbot.service.supervision import (
     Supervision,
 )
 from superbot.service.views import Bulletin
+
+log = logging.getLogger("superbot.bot")
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -90,6 +94,7 @@ TEMPLATES: dict[type, str] = {
 REFUSED = "bot/refused.html"
 UNBOUND = "bot/unbound.html"
 FAILED = "bot/error.html"
+UNAVAILABLE = "bot/unavailable.html"
 TASK_CARD = "bot/task_card.html"
 PRESSED = "bot/pressed.html"
 COMMANDS = "bot/commands.j2"
@@ -148,6 +153,9 @@ class Answers:
 
     def failed(self) -> str:
         return self.render(FAILED)
+
+    def unavailable(self) -> str:
+        return self.render(UNAVAILABLE)
 
     def card(self, status: TaskStatus) -> str:
         """A task message after a button: its new light."""
@@ -247,9 +255,14 @@ async def answer(update: Update, context: Context, outcome: object) -> None:
         )
     task_id = answers.about(outcome)
     if sent is not None and task_id is not None:
-        found.conversation.remember(
-            TELEGRAM, message_ref(chat.id, sent.message_id), task_id, found.clock()
-        )
+        try:
+            found.conversation.remember(
+                TELEGRAM, message_ref(chat.id, sent.message_id), task_id, found.clock()
+            )
+        except Unavailable as error:
+            # What was asked is done and answered: the apology would say otherwise. Only a
+            # reply to this message will not know its task.
+            log.warning("message %s not remembered: %s", sent.message_id, error)
 
 
 def send_queued(context: Context) -> None:

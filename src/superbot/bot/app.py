@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
+from telegram.error import Conflict, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -45,7 +47,12 @@ from superbot.service.supervision import Supervision
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 PATH = "/telegram"  # where the HTTP server takes the webhook
+log = logging.getLogger("superbot.bot")
+
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+# An instance that has polled this long when a 409 Conflict arrives was first: it polls on,
+# and the instance that started since gets the next 409 and steps back.
+SETTLED_POLLING = timedelta(seconds=2 * POLL_TIMEOUT)
 
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 OWNER_COMMANDS: dict[str, Handler] = {
@@ -139,9 +146,11 @@ async def serve(
     stop: asyncio.Event,
     webhook: Webhook | None = None,
     ready: asyncio.Event | None = None,
+    another_poller: Callable[[str | None], None] | None = None,
 ) -> None:
     """Run the bot until ``stop`` is set: polling, or a webhook server with its secret.
-    ``ready`` is set once updates are being received."""
+    ``ready`` is set once updates are being received. When another instance polls the same
+    bot, the newer one stops polling (``another_poller`` is told) and runs on otherwise."""
     found: Services = application.bot_data["services"]
     async with application:
         found.answers.bot_name = application.bot.username
@@ -151,7 +160,26 @@ async def serve(
         updater = application.updater
         assert updater is not None
         if webhook is None:
-            await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+            started = found.clock()
+
+            def polling_failed(error: TelegramError) -> None:
+                if not isinstance(error, Conflict) or not updater.running:
+                    log.warning("getUpdates failed: %s", error)
+                    return
+                if found.clock() - started > SETTLED_POLLING:
+                    # The newcomer terminated our poll: polling again terminates its poll, and
+                    # it is the one that steps back.
+                    log.warning("another instance polls this bot; this one polls on")
+                    return
+                application.create_task(updater.stop(), name="stop polling")
+                if another_poller is not None:
+                    another_poller(application.bot.username)
+
+            await updater.start_polling(
+                timeout=POLL_TIMEOUT,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=polling_failed,
+            )
         else:  # updates arrive through the HTTP server (webhook_routes)
             await application.bot.set_webhook(
                 webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES

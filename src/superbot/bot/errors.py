@@ -11,13 +11,16 @@ from telegram.error import TelegramError
 
 from superbot.bot.answers import Context, plain, say, services
 from superbot.service.conversation import NotBound
-from superbot.service.errors import ServiceError
+from superbot.service.errors import ServiceError, Unavailable
 
 log = logging.getLogger("superbot.bot")
 
 
 async def on_error(update: object, context: Context) -> None:
-    error = context.error
+    await answer_failure(update, context, context.error)
+
+
+async def answer_failure(update: object, context: Context, error: BaseException | None) -> None:
     if not isinstance(update, Update):
         log.error("bot error outside an update", exc_info=error)
         return
@@ -28,6 +31,12 @@ async def on_error(update: object, context: Context) -> None:
         if not private:
             return  # in a group, an unbound account is not answered at all
         html = answers.unbound()
+    elif isinstance(error, Unavailable):
+        # Said once per message; the traceback would repeat for every update of an outage.
+        log.warning(
+            "update %s not handled, the database is unavailable: %s", update.update_id, error
+        )
+        html = answers.unavailable()
     elif isinstance(error, ServiceError):
         log.info("refused update %s: %r", update.update_id, error.text)
         html = answers.refused(error.text)

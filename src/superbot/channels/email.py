@@ -9,7 +9,8 @@ import asyncio
 import email.policy
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -160,7 +161,24 @@ class EmailChannel:
             )
         return mail
 
+    async def probe(self) -> None:
+        """Connect, log in and say goodbye, sending nothing (``superbot doctor``); raises
+        :class:`ChannelError` as a send would."""
+        try:
+            await asyncio.to_thread(self._login_only)
+        except (OSError, ValueError) as exc:
+            raise _channel_error(exc) from exc
+
+    def _login_only(self) -> None:
+        with self._session() as smtp:
+            smtp.noop()
+
     def _deliver(self, mail: EmailMessage, to: Address) -> None:
+        with self._session() as smtp:
+            smtp.send_message(mail, from_addr=self._sender.addr_spec, to_addrs=[to.addr_spec])
+
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
         settings = self._settings
         smtp: smtplib.SMTP
         if settings.security == "ssl":
@@ -174,7 +192,7 @@ class EmailChannel:
                 smtp.starttls(context=self._ssl_context)
             if settings.username is not None:
                 smtp.login(settings.username, settings.password or "")
-            smtp.send_message(mail, from_addr=self._sender.addr_spec, to_addrs=[to.addr_spec])
+            yield smtp
 
 
 def _address(text: str) -> Address | None:

@@ -116,6 +116,12 @@ class ImapInbox:
                 log.warning("IMAP %s: %r; trying again in %ss", self.settings.host, e, wait)
                 await _until(stop, self.sleep(wait))
 
+    async def probe(self) -> None:
+        """Log in and open the folder, then leave (``superbot doctor``)."""
+        client = await self._connect()
+        with contextlib.suppress(OSError, TimeoutError, aioimaplib.Abort, aioimaplib.Error):
+            await asyncio.wait_for(client.logout(), 5)
+
     async def _session(self, stop: asyncio.Event) -> None:
         client = await self._connect()
         try:
@@ -140,10 +146,17 @@ class ImapInbox:
             client = aioimaplib.IMAP4_SSL(host=s.host, port=s.port, ssl_context=context)
         else:
             client = aioimaplib.IMAP4(host=s.host, port=s.port)
-        await client.wait_hello_from_server()
-        _ok(await client.login(s.username, s.password), "login")
-        await client.protocol.capability()  # the list after login is the one that counts
-        _ok(await client.select(_quoted(encode_folder(s.mailbox))), f"select {s.mailbox}")
+        try:
+            await client.wait_hello_from_server()
+            _ok(await client.login(s.username, s.password), "login")
+            await client.protocol.capability()  # the list after login is the one that counts
+            _ok(await client.select(_quoted(encode_folder(s.mailbox))), f"select {s.mailbox}")
+        except BaseException:
+            # A refused login is tried again later: each try must not leave a socket behind.
+            transport = getattr(client.protocol, "transport", None)
+            if transport is not None:
+                transport.close()
+            raise
         return client
 
     async def poll_once(self, client: aioimaplib.IMAP4, folder: str) -> int:

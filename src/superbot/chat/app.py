@@ -31,7 +31,7 @@ from superbot.domain.periods import local_day
 from superbot.render.messages import MessageRenderer
 from superbot.service import buttons
 from superbot.service.conversation import Conversation, NotBound
-from superbot.service.errors import ServiceError
+from superbot.service.errors import ServiceError, Unavailable
 from superbot.service.outbox import NewItem, Outbox, dedupe_key
 from superbot.service.outcomes import Confirmation
 from superbot.service.people import member
@@ -142,6 +142,8 @@ class ChatApp:
             if isinstance(event, Said) and event.group:
                 return Handled()  # in a group, an unbound account is not answered at all
             messages = [Message("", self.answers.unbound())]
+        except Unavailable:
+            raise  # not acknowledged: the platform delivers the event again, later
         except ServiceError as error:
             log.info("refused %s event %s: %r", self.platform, event.ref, error.text)
             messages = [Message("", self.answers.refused(error.text))]

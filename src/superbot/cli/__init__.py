@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         bot_commands,
         delivery_commands,
         demo_commands,
+        doctor_commands,
         form_commands,
         loop_commands,
         plan_commands,

@@ -33,7 +33,6 @@ from superbot.service.issuing import issue_bulletin, issued_copy
 from superbot.service.outbox import DispatchLoop, RetryWait, Status
 from superbot.service.status import load_plan
 from superbot.service.supervision import Supervision
-from superbot.store.db import LeaderLock
 
 KINDS = {
     "reminders": ScheduleKind.REMINDER,
@@ -271,7 +270,7 @@ async def _run(
         plan_file=plan_file,
         say=runtime.say,
         clock=runtime.now,
-        leader=LeaderLock(runtime.store.engine),
+        leader=runtime.leader,
     )
     runner.reload_plan()
     if runtime.store.active_plan() is None:
@@ -341,7 +340,8 @@ async def _run(
         asyncio.create_task(dispatcher.run(stop), name="dispatcher"),
     ]
     if application is not None:
-        tasks.append(asyncio.create_task(serve(application, stop, webhook), name="bot"))
+        bot = serve(application, stop, webhook, another_poller=runtime.another_poller)
+        tasks.append(asyncio.create_task(bot, name="bot"))
     if inbound.server is not None:
         tasks.append(asyncio.create_task(inbound.server.run(stop), name="http"))
     for number, stream in enumerate(inbound.streams):

@@ -113,7 +113,10 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
         except ServiceError as error:
             runtime.echo(
                 runtime.text(
-                    "cli.demo_bad_event", task=event.task, at=event.at, reason=quiet.say(error.text)
+                    "cli.demo_bad_event",
+                    task=event.task,
+                    at=f"{event.at:%Y-%m-%d %H:%M}",
+                    reason=quiet.say(error.text),
                 ),
                 err=True,
             )

@@ -168,13 +168,13 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
 @cli.command("accept-reason")
 @click.argument("task")
 @click.option("--reason", default=None, help="认可的理由，如“待区政府协调用地”（必填）")
-@click.option("--by", default=None, help="认可人（人员编号）")
+@click.option("--by", default=None, help="认可人（人员编号或姓名）")
 @click.pass_obj
 def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
     """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。
 
     \b
-    例：superbot accept-reason zcq8-4 --reason "待区政府协调用地" --by 王丽
+    例：superbot accept-reason dls3-2 --reason "征迁协调权限在区政府" --by 王丽
     """
     try:
         status = accept_reason(runtime.store, task, reason, by, runtime.now())

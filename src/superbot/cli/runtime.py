@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -53,6 +54,7 @@ from superbot.render.mail_answer import MailAnswerRenderer
 from superbot.render.messages import MessageRenderer
 from superbot.render.terminal import Painter, table, truncate
 from superbot.server import HttpServer
+from superbot.server.health import health_routes
 from superbot.service.access import Access
 from superbot.service.conversation import Conversation
 from superbot.service.delivery import Delivery, Reach
@@ -65,9 +67,10 @@ from superbot.service.review import Review
 from superbot.service.supervision import Supervision
 from superbot.store.accounts import SqlAccounts
 from superbot.store.conversations import SqlConversations
-from superbot.store.db import UnsupportedDatabase, make_engine, migrate
+from superbot.store.db import LeaderLock, UnsupportedDatabase, make_engine, migrate
 from superbot.store.evidence import FileEvidence
 from superbot.store.mail import SqlMail
+from superbot.store.metrics import SqlMetrics
 from superbot.store.outbox import SqlOutbox
 from superbot.store.sql import SqlStore
 from superbot.store.web import SqlLinks
@@ -110,6 +113,11 @@ class Runtime:
         engine = make_engine(self.config.database_url)
         migrate(engine)
         return SqlStore(engine)
+
+    @cached_property
+    def leader(self) -> LeaderLock:
+        """Who runs the schedules among instances on one PostgreSQL (SQLite: always this)."""
+        return LeaderLock(self.store.engine)
 
     @cached_property
     def env(self) -> jinja2.Environment:
@@ -404,6 +412,19 @@ class Runtime:
             dispatch=dispatch,
         )
 
+    def another_poller(self, bot: str | None) -> None:
+        """Another instance polls the same Telegram bot and this one stepped back: the log
+        and the coordinators say so, in their language (once a day)."""
+        text = Text.of("operations.another_poller", bot=bot)
+        logging.getLogger("superbot.bot").error("%s", self.say(text))
+        now = self.now()
+        try:
+            plan = self.store.active_plan()
+            day = now.astimezone(plan.zone).date() if plan is not None else now.date()
+            self.delivery.tell_coordinators(text, f"poller-{day.isoformat()}", now)
+        except Exception:  # the log line above is said whatever becomes of the notice
+            logging.getLogger("superbot.bot").exception("the coordinators could not be told")
+
     # -- the chat apps and the HTTP server ----------------------------------------------------
 
     def chat_apps(
@@ -470,12 +491,17 @@ class Runtime:
                 )
         web_paths: frozenset[str] = frozenset()
         optional = False
+        web: list[BaseRoute] = []
         if config.web:
             web = self.web_view(dispatch).routes()
             web_paths = frozenset(str(getattr(r, "path", "")) for r in web)
-            routes += web  # after the callbacks: their fixed paths come first
             optional = not needed and config.http is None and config.web_url is None
             needed = True
+        if needed:  # wherever the server runs, it says whether this instance is well
+            routes += health_routes(
+                SqlMetrics(self.store.engine), lambda: self.leader.held, self.now
+            )
+        routes += web  # after the callbacks and health: their fixed paths come first
         server = HttpServer(config.http_address, routes) if needed else None
         return Inbound(server, streams, web_paths, optional)
 

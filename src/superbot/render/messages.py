@@ -41,6 +41,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from superbot.domain.text import Text
 from superbot.render.docx import bulletin_docx
 from superbot.render.environment import Templates
 from superbot.render.form import form_filename, form_words, form_workbook
@@ -184,6 +185,16 @@ class MessageRenderer:
                 Part("", self._robot(channel, subject, "config_notice/robot.md", notice=notice))
             ]
         return [Part("", self._email(subject, "config_notice", notice=notice))]
+
+    def operations(self, text: Text, channel: str) -> list[Part]:
+        """Something about superbot itself, for the coordinators: one sentence."""
+        _check(channel)
+        subject = self._line("operations/subject.txt", text=text)
+        if channel == TELEGRAM:
+            return _telegram_pieces(subject, self._render("operations/telegram.html", text=text))
+        if channel in ROBOTS or channel in APPS:
+            return [Part("", self._robot(channel, subject, "operations/robot.md", text=text))]
+        return [Part("", self._email(subject, "operations", text=text))]
 
     def invite(self, view: InviteMail, channel: str) -> list[Part]:
         """A person's own binding code; by email (or the file channel standing in for it)."""

@@ -20,6 +20,7 @@ from superbot.domain.periods import (
     start_of_day,
     week_before,
 )
+from superbot.domain.text import Text
 from superbot.service.digest import build_digest
 from superbot.service.escalation import recipients
 from superbot.service.issuing import issue_bulletin
@@ -36,6 +37,7 @@ from superbot.service.views import LoginLinkView, ReminderView, Silence
 ReplyWays = Callable[[str, str, str, Sequence[str], datetime], ReplyWay]
 
 PLAN_NOTICE = "plan"
+OPERATIONS = "operations"  # something about superbot itself the coordinators must know
 NUDGE = "nudge"  # a coordinator's /remind
 ESCALATION = "escalation"  # a 督办单, 专函 or 约谈 proposal
 REVIEW = "review"  # a request to review, a decision to tell
@@ -310,6 +312,23 @@ class Delivery:
                 reach=others,
             )
             if item.channel != UNREACHABLE
+        ]
+        return self.outbox.enqueue(items, now)
+
+    def tell_coordinators(self, text: Text, period: str, now: datetime) -> int:
+        """Something about superbot itself (another instance polls the bot, say): told once
+        per ``period`` however many times it happens."""
+        plan = load_plan(self.store)
+        items = [
+            item
+            for person_id in plan.coordinators
+            for item in self._to_person(
+                plan,
+                OPERATIONS,
+                period,
+                plan.people[person_id],
+                lambda c: self.renderer.operations(text, c),
+            )
         ]
         return self.outbox.enqueue(items, now)
 

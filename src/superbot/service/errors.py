@@ -16,3 +16,9 @@ class ServiceError(Exception):
 class NotSynced(ServiceError):
     def __init__(self) -> None:
         super().__init__("status.not_synced")
+
+
+class Unavailable(Exception):
+    """The database cannot be reached or written just now (PostgreSQL restarting or cut off,
+    SQLite busy or its folder read-only): nothing of the request was kept, and the same
+    request later will work. People are told to try again; the log says why."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from superbot.domain.model import Department, Person
+from superbot.domain.text import Text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -149,7 +150,10 @@ class Renderer(Protocol):
 
     def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]: ...
 
+    def operations(self, text: Text, channel: str) -> list[Part]: ...
+
     def login_link(self, view: LoginLinkView, channel: str) -> list[Part]: ...
+
     def invite(self, view: InviteMail, channel: str) -> list[Part]: ...
 
 

@@ -292,7 +292,7 @@ def accept_reason(
     blocked; with ``scoring.excuse_accepted`` the ranking leaves the task out meanwhile."""
     plan = load_plan(store)
     task = _task(store, plan, task_ref)
-    _person(plan, by)
+    person = _person(plan, by)
     why = " ".join((note or "").split())
     if not why:
         raise ServiceError("review.reason_required", kind="accept")
@@ -302,7 +302,7 @@ def accept_reason(
     status = task_status(store, plan, task.id, today)
     if status.assessment.state is not State.BLOCKED or status.light is Light.DONE:
         raise ServiceError("review.not_blocked", task=task.title)
-    store.accept_reason(task.id, now, by, why)
+    store.accept_reason(task.id, now, person.id if person else None, why)
     return task_status(store, plan, task.id, today)
 
 

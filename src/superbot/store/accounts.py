@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -15,12 +16,18 @@ from superbot.store.tables import AccountRow, InviteRow, PersonRow
 PLAN, INVITE = "plan", "invite"
 
 
+def code_hash(code: str) -> str:
+    """What the database keeps of an invite code: a copy of the table binds nobody. The code
+    is random and used once, so a plain SHA-256 is enough (there is no word list to try)."""
+    return hashlib.sha256(code.encode()).hexdigest()[:32]
+
+
 class SqlAccounts(SqlRepository):
     def add_invite(self, invite: Invite, now: datetime) -> None:
         with self.session() as s:
             s.add(
                 InviteRow(
-                    code=invite.code,
+                    code=code_hash(invite.code),
                     person_id=invite.person_id,
                     created_at=now,
                     expires_at=invite.expires_at,
@@ -29,18 +36,14 @@ class SqlAccounts(SqlRepository):
 
     def invite(self, code: str) -> Invite | None:
         with self.session() as s:
-            row = s.get(InviteRow, code)
-            return (
-                None
-                if row is None
-                else Invite(row.code, row.person_id, row.expires_at, row.used_at)
-            )
+            row = s.get(InviteRow, code_hash(code))
+            return None if row is None else Invite(code, row.person_id, row.expires_at, row.used_at)
 
     def use_invite(self, code: str, sender: Account, now: datetime) -> bool:
         with self.session() as s:
             result = s.execute(
                 update(InviteRow)
-                .where(col(InviteRow.code) == code, col(InviteRow.used_at).is_(None))
+                .where(col(InviteRow.code) == code_hash(code), col(InviteRow.used_at).is_(None))
                 .values(used_at=now, used_by=f"{sender.channel}:{sender.id}")
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]

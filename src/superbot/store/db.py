@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
+from superbot.service.errors import Unavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a SQLite writer waits for another before the request is given up as Unavailable.
+BUSY_SECONDS = 30.0
 _MIGRATION_LOCK = 7_245_101  # pg_advisory_lock key: one instance migrates at a time
 
 
@@ -50,7 +56,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    busy = BUSY_SECONDS
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy}, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
@@ -59,7 +68,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -99,6 +108,17 @@ def migrate(engine: Engine) -> None:
                 raw.execute("PRAGMA foreign_keys=ON")
 
 
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's migration revision, the newest this version of superbot knows);
+    the first is None on a database never migrated. Reads only: ``superbot doctor`` asks."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
 class LeaderLock:
     """One instance runs the schedules: a PostgreSQL session advisory lock; SQLite is one
     process, so it always leads."""
@@ -109,6 +129,11 @@ class LeaderLock:
         self.engine = engine
         self._connection: Any = None
 
+    @property
+    def held(self) -> bool:
+        """Whether this instance leads, as of its last :meth:`acquire`."""
+        return self.engine.dialect.name != "postgresql" or self._connection is not None
+
     def acquire(self) -> bool:
         if self.engine.dialect.name != "postgresql":
             return True
@@ -117,6 +142,8 @@ class LeaderLock:
                 self._connection.execute(text("SELECT 1"))
                 return True
             except Exception:  # the connection died, and the lock with it
+                with suppress(Exception):
+                    self._connection.close()
                 self._connection = None
         connection = self.engine.connect()
         held = connection.execute(
@@ -131,12 +158,13 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            try:
+            # A connection that died took the lock with it: nothing is left to release.
+            with suppress(Exception):
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
                 self._connection.commit()
-            finally:
+            with suppress(Exception):
                 self._connection.close()
-                self._connection = None
+            self._connection = None
 
 
 class SqlRepository:
@@ -147,5 +175,28 @@ class SqlRepository:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except DBAPIError as error:
+            if unavailable(error):
+                raise Unavailable(str(error.orig).strip().splitlines()[0]) from error
+            raise
+
+
+# SQLite's words for "not now": another writer past busy_timeout, a read-only file or folder,
+# a disk that fails or fills up. Its other OperationalErrors (no such table…) are defects.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "readonly", "read-only", "disk", "unable to open", "full")
+
+
+def unavailable(error: DBAPIError) -> bool:
+    """Whether the database failed us for now (the request may be made again), rather than
+    refusing the request itself."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    if error.orig is not None and type(error.orig).__module__.startswith("sqlite3"):
+        said = str(error.orig).lower()
+        return any(word in said for word in _SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL's OperationalError: the server or the connection to it

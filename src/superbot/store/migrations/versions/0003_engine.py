@@ -1,7 +1,7 @@
 """outbox claims carry their holder's token
 
 Revision ID: 0003_engine
-Revises: 0003_web
+Revises: 0003_production
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_engine"
-down_revision = "0003_web"
+down_revision = "0003_production"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,64 @@
+"""Invite codes are kept hashed: a copy of the database binds nobody. Codes handed out before
+the change keep working. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from tests.conftest import SHIPPED_TASKS
+
+from superbot.domain.model import Account
+from superbot.plan.load import read_plan_file
+from superbot.service.people import create_invite, redeem_invite
+from superbot.service.status import load_plan
+from superbot.service.sync import sync
+from superbot.store.accounts import SqlAccounts, code_hash
+from superbot.store.db import migrate
+from superbot.store.sql import SqlStore
+
+NOW = datetime(2022, 6, 22, 2, 0, tzinfo=UTC)
+
+
+def synced(store: SqlStore) -> None:
+    loaded = read_plan_file(SHIPPED_TASKS)
+    assert loaded.plan is not None
+    sync(store, loaded.plan, now=NOW, source="tasks.yaml", sha256=loaded.sha256, dry_run=False)
+
+
+def test_the_database_never_holds_the_code(store: SqlStore) -> None:
+    synced(store)
+    accounts = SqlAccounts(store.engine)
+    made = create_invite(accounts, load_plan(store), "limh", NOW)
+    with store.engine.connect() as db:
+        kept = db.execute(text("SELECT code FROM invite")).scalars().all()
+    assert kept == [code_hash(made.code)]
+    assert made.code not in kept[0]
+
+    member = redeem_invite(
+        accounts, load_plan(store), made.code.lower(), Account.of("telegram", 42), NOW
+    )
+    assert member.person.id == "limh"
+    assert accounts.person_for(Account.of("telegram", 42)) == "limh"
+
+
+def test_a_code_handed_out_before_the_upgrade_still_binds(store: SqlStore) -> None:
+    synced(store)
+    with store.engine.begin() as db:  # as 0003_web kept it: the code itself
+        db.execute(
+            text(
+                "INSERT INTO invite (code, person_id, created_at, expires_at)"
+                " VALUES ('K7P2QW9X', 'limh', :now, :later)"
+            ),
+            {"now": NOW.replace(tzinfo=None), "later": datetime(2022, 7, 1)},
+        )
+        db.execute(text("UPDATE alembic_version SET version_num = '0003_web'"))
+    migrate(store.engine)
+    with store.engine.connect() as db:
+        kept = db.execute(text("SELECT code FROM invite")).scalars().all()
+    assert kept == [code_hash("K7P2QW9X")]
+    accounts = SqlAccounts(store.engine)
+    member = redeem_invite(
+        accounts, load_plan(store), "k7p2qw9x", Account.of("email", "a@b.cn"), NOW
+    )
+    assert member.person.id == "limh"
