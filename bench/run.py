@@ -40,6 +40,7 @@ import yaml
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+import fanout
 from memory_channel import MemoryChannel, no_sleep
 from superbot.domain.lights import assess, expected_progress
 from superbot.domain.model import BulletinIssue, Plan, Report
@@ -1114,6 +1115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=(),
         help="benchmarks to leave out, by the start of their name (e.g. 'outbox,通报: render')",
     )
+    parser.add_argument(
+        "--fanout-sizes",
+        type=lambda s: tuple(int(n) for n in s.split(",") if n),
+        help="plan sizes for the Telegram fan-out (default 100,1000,5000; '' for none)",
+    )
+    parser.add_argument(
+        "--fanout-scale", type=float, default=fanout.SCALE, help="fan-out clock speed-up"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else SIZES)
     load_sizes = args.load_sizes
@@ -1137,6 +1146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = [] if args.no_startup or args.quick else startup(repeat)
         figures += [f for size in load_sizes for f in load_and_validate(size, repeat)]
         figures += [f for size in sizes for f in run_size(size, databases, repeat)]
+        fanout_sizes = args.fanout_sizes
+        if fanout_sizes is None:
+            fanout_sizes = QUICK_SIZES if args.quick else fanout.SIZES
+        fanouts = fanout.run(fanout_sizes, args.fanout_scale)
         elapsed = time.perf_counter() - started
 
     order = {db: n for n, db in enumerate((IN_MEMORY, "sqlite", "postgresql"))}
@@ -1145,6 +1158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(figures))
     print()
     print(rss_table(figures))
+    if fanouts:
+        print()
+        print(fanout.table(fanouts, args.fanout_scale))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s; load average {os.getloadavg()}")
     if args.json:
         args.json.write_text(
@@ -1156,6 +1172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "load_sizes": list(load_sizes),
                     "seconds": elapsed,
                     "figures": [f.as_json() for f in figures],
+                    "fanout": [
+                        dict(vars(f), ratio=round(f.ratio, 3), scale=args.fanout_scale)
+                        for f in fanouts
+                    ],
                 },
                 ensure_ascii=False,
                 indent=2,

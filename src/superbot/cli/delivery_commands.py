@@ -34,13 +34,17 @@ CLI_MAX_WAIT = timedelta(minutes=3)
 @click.argument("what", type=click.Choice(list(KINDS)))
 @click.option("--as-of", type=DAY, default=None, help="按哪一天发送（默认今天）：决定是哪一期")
 @click.option("--dry-run", is_flag=True, help="只列出将发给谁、经哪个渠道，不发送")
+@click.option(
+    "--retry-failed", is_flag=True, help="把这一期发送失败的消息重新排队发送（例如修正配置之后）"
+)
 @click.pass_obj
-def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
+def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool, retry_failed: bool) -> int:
     """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。
 
     \b
     例：superbot send bulletin --as-of 2022-7-1 --dry-run
     例：superbot send reminders
+    例：superbot send reminders --retry-failed
     """
     from superbot.domain.model import ScheduleKind
     from superbot.service.delivery import round_for
@@ -62,19 +66,38 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
         return 0
     import asyncio
 
+    from superbot.service.outbox import Status
+
+    requeued = (
+        runtime.outbox.requeue_failed(round_.kind.value, round_.period.key, now)
+        if retry_failed
+        else 0
+    )
     report = asyncio.run(_drain(runtime, round_.kind.value, round_.period.key))
     state = runtime.outbox.round_state(round_.kind.value, round_.period.key)
     runtime.echo(
         runtime.render(
-            "cli/send.txt", enqueued=enqueued, report=report, state=state, people=plan.people
+            "cli/send.txt",
+            enqueued=enqueued,
+            report=report,
+            state=state,
+            people=plan.people,
+            requeued=requeued,
+            retry_failed=retry_failed,
         )
     )
-    return 0 if not state.failures else 1
+    # Anything not delivered — failed, held or still waiting — is a failure of the command.
+    return 0 if state.count(Status.SENT) == state.total else 1
 
 
 async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-untyped-def]
+    from superbot.service.outbox import RetryWait
+
+    def progress(waiting: RetryWait) -> None:  # a line per wait: the person sees why
+        runtime.echo(runtime.render("cli/send_wait.txt", waiting=waiting), err=True)
+
     try:
-        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT)
+        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT, on_wait=progress)
     finally:
         await runtime.aclose()
 
@@ -220,6 +243,10 @@ def run(runtime: Runtime, webhook_url: str | None) -> int:
     configure_logging(level)
     import asyncio
 
+    from superbot.redaction import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(runtime.redactor))
     return asyncio.run(_run(runtime, webhook_url))
 
 
@@ -247,10 +274,12 @@ async def _run(
     from superbot.bot.reload import TasksFileReload
     from superbot.cli.plan_commands import load_tasks
     from superbot.scheduler import PlanFile, Runner, next_rounds
+    from superbot.service.outbox import DispatchLoop
     from superbot.service.supervision import Supervision
 
     plan_file = PlanFile(runtime.config.tasks_path)
-    dispatcher = runtime.dispatcher()
+    # One dispatch loop: the schedules, the watch, the bot, the apps and mail wake it.
+    dispatcher = DispatchLoop(runtime.dispatcher())
     runner = Runner(
         store=runtime.store,
         delivery=runtime.delivery,
@@ -323,7 +352,10 @@ async def _run(
             web_paths=inbound.web_paths,
         )
     )
-    tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
+    tasks = [
+        asyncio.create_task(runner.run(stop), name="scheduler"),
+        asyncio.create_task(dispatcher.run(stop), name="dispatcher"),
+    ]
     if application is not None:
         bot = serve(application, stop, webhook, another_poller=runtime.another_poller)
         tasks.append(asyncio.create_task(bot, name="bot"))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from superbot.channels.smtp_inbound import InboundSmtp
     from superbot.chat.app import ChatApp
     from superbot.domain.periods import Period
+    from superbot.redaction import Redactor
     from superbot.render.environment import Templates
     from superbot.render.messages import MessageRenderer
     from superbot.render.terminal import Painter
@@ -299,6 +300,13 @@ class Runtime:
 
         return Dossiers(self.store, self.conversations)
 
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Takes the configuration's secrets out of any text: errors, log lines."""
+        from superbot.redaction import Redactor
+
+        return Redactor.of(self.config)
+
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
         from superbot.bot.sent import remember_task_messages
         from superbot.service.outbox import Dispatcher
@@ -308,6 +316,12 @@ class Runtime:
             self.channels,
             clock=self.now,
             sleep=sleep,
+            lease=timedelta(seconds=self.config.outbox_lease),
+            renew=timedelta(seconds=self.config.outbox_lease / 3),
+            on_misconfigured=lambda channel, reason: self.delivery.notify_misconfigured(
+                channel, reason, self.now()
+            ),
+            redact=self.redactor,
             on_sent={
                 "telegram": remember_task_messages(self.conversation),
                 "email": self._remember_email,
