@@ -40,6 +40,7 @@ import yaml
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
+import fanout
 from memory_channel import MemoryChannel, no_sleep
 from superbot.domain.lights import assess, expected_progress
 from superbot.domain.model import BulletinIssue, Plan, Report
@@ -78,6 +79,10 @@ REPLY_AT = datetime(2022, 12, 28, 2, tzinfo=UTC)  # 10:00 in Shanghai, after Dec
 IN_MEMORY = "memory"
 BUDGET = 60.0  # seconds of timed runs per benchmark and size, about
 BENCHMARKS = [  # in the order of the table
+    "superbot --help (process)",
+    "superbot status, shipped plan (process)",
+    "superbot sync, shipped plan (process)",
+    "idle superbot run (RSS)",
     "load + validate tasks.yaml",
     "load + validate, floor without GC",
     "superbot check (process)",
@@ -436,9 +441,9 @@ print(status, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 
 """
 
 
-def child_run(command: list[str]) -> tuple[float, float]:
+def child_run(command: list[str], **env: str) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of one child process."""
-    environment = dict(os.environ, SUPERBOT_DATABASE_URL="sqlite:///:memory:")
+    environment = dict(os.environ, SUPERBOT_DATABASE_URL="sqlite:///:memory:") | env
     measured = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         env=environment,
@@ -450,6 +455,118 @@ def child_run(command: list[str]) -> tuple[float, float]:
     if int(status) not in (0, 1):
         raise SystemExit(f"{command[0]} exited with {status}")
     return float(elapsed), float(peak)
+
+
+# -- 0. start-up and memory ------------------------------------------------------------------
+#
+# Processes, as a coordinator starts them, on the shipped tasks.yaml (59 tasks) synced into a
+# SQLite file. The floor is a Python that imports click and nothing else: what any command
+# line written with click pays before it does anything.
+
+SHIPPED_TASKS = Path(__file__).resolve().parent.parent / "tasks.yaml"
+CLICK_ONLY = [sys.executable, "-c", "import click"]
+IDLE_SECONDS = 20.0  # how long `superbot run` is watched once it has started
+
+
+def startup(repeat: int) -> list[Figure]:
+    superbot = str(Path(sys.executable).with_name("superbot"))
+    with tempfile.TemporaryDirectory(prefix="superbot-bench-") as folder:
+        env = {
+            "SUPERBOT_DATABASE_URL": f"sqlite:///{folder}/superbot.db",
+            "SUPERBOT_TASKS": str(SHIPPED_TASKS),
+            "SUPERBOT_OUTBOX_DIR": f"{folder}/outbox",
+            "SUPERBOT_FILES_DIR": f"{folder}/files",
+        }
+        sync_s, sync_rss = child_run([superbot, "sync"], **env)  # makes and migrates it
+        figures = [
+            process_figure("superbot --help (process)", [superbot, "--help"], env, repeat),
+            process_figure(
+                "superbot status, shipped plan (process)", [superbot, "status"], env, repeat
+            ),
+        ]
+        floor, floor_rss = child_run(CLICK_ONLY)
+        figures.append(
+            Figure(
+                "superbot sync, shipped plan (process)",
+                IN_MEMORY,
+                59,
+                59,
+                "task",
+                "python -c 'import click' (one run each)",
+                [floor],
+                [sync_s],
+                {"peak_rss_mb": sync_rss, "floor_peak_rss_mb": floor_rss, "first sync": True},
+            )
+        )
+        figures.append(idle_run(superbot, env))
+    show(figures)
+    return figures
+
+
+def process_figure(name: str, command: list[str], env: dict[str, str], repeat: int) -> Figure:
+    pairs = [(child_run(CLICK_ONLY, **env), child_run(command, **env)) for _ in range(repeat + 1)]
+    pairs = pairs[1:]  # the first pair warms the file cache
+    return Figure(
+        name,
+        IN_MEMORY,
+        59,
+        1,
+        "run",
+        "python -c 'import click'",
+        [floor for (floor, _), _ in pairs],
+        [measured for _, (measured, _) in pairs],
+        {
+            "peak_rss_mb": max(rss for _, (_, rss) in pairs),
+            "floor_peak_rss_mb": max(rss for (_, rss), _ in pairs),
+        },
+    )
+
+
+def idle_run(superbot: str, env: dict[str, str]) -> Figure:
+    """`superbot run` with no Telegram token and no SMTP (the file channel): its resident
+    memory once started and waiting, sampled for IDLE_SECONDS; the floor is a Python that
+    imports click and waits."""
+    environment = dict(os.environ) | env
+    for name in ("TELEGRAM_BOT_TOKEN", "SMTP_URL", "IMAP_URL", "SUPERBOT_HTTP"):
+        environment.pop(name, None)
+    waiting = [sys.executable, "-c", "import click, time; time.sleep(3600)"]
+    peaks = []
+    for command in (waiting, [superbot, "run"]):
+        child = subprocess.Popen(
+            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + IDLE_SECONDS
+            peak = 0.0
+            while time.monotonic() < deadline and child.poll() is None:
+                peak = max(peak, resident_mb(child.pid))
+                time.sleep(0.25)
+            if child.poll() is not None:
+                raise SystemExit(f"{command[-1]} stopped with {child.returncode}")
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+        peaks.append(peak)
+    floor_mb, run_mb = peaks
+    # Megabytes, not seconds: the table's "floor" and "measured" columns read as MB here.
+    return Figure(
+        "idle superbot run (RSS)",
+        IN_MEMORY,
+        59,
+        1,
+        "MB",
+        "python -c 'import click' waiting (resident MB)",
+        [floor_mb / 1000],
+        [run_mb / 1000],
+        {"rss_mb": run_mb, "floor_rss_mb": floor_mb},
+    )
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 # -- 2. sync ---------------------------------------------------------------------------------
@@ -833,6 +950,13 @@ def light_computation(work: Workload, repeat: int) -> Figure:
 # -- the run ---------------------------------------------------------------------------------
 
 
+SKIPPED: tuple[str, ...] = ()  # --skip
+
+
+def wanted(benchmark: str) -> bool:
+    return not any(benchmark.startswith(prefix) for prefix in SKIPPED)
+
+
 def run_size(tasks: int, databases: Sequence[Databases], repeat: int) -> list[Figure]:
     work = Workload.of(tasks)
     shape = work.shape
@@ -852,18 +976,28 @@ def run_size(tasks: int, databases: Sequence[Databases], repeat: int) -> list[Fi
         figures.extend(new)
 
     try:
-        add(light_computation(work, repeat))
+        if wanted("light computation"):
+            add(light_computation(work, repeat))
         for db in databases:
-            add(first_sync(db, work, repeat), noop_sync(db, work, repeat))
-            add(one_title_changed_sync(db, work, repeat))
+            if wanted("first sync"):
+                add(first_sync(db, work, repeat))
+            if wanted("no-op sync"):
+                add(noop_sync(db, work, repeat))
+            if wanted("sync, one title changed"):
+                add(one_title_changed_sync(db, work, repeat))
             with db.fresh() as engine:
                 store = synced_store(engine, work)
                 insert_reports(engine, work.reports)
-                add(status_of_whole_plan(store, db, work, repeat))
-                add(monthly_bulletin(store, db, work, repeat))
-                add(*bulletin_renderings(store, db, work, repeat))
-                add(one_reply(store, db, work, repeat))  # adds reports: last
-            add(*outbox_throughput(db, work, repeat))
+                if wanted("status of the whole plan"):
+                    add(status_of_whole_plan(store, db, work, repeat))
+                if wanted("通报: build the view"):
+                    add(monthly_bulletin(store, db, work, repeat))
+                if wanted("通报: render"):
+                    add(*bulletin_renderings(store, db, work, repeat))
+                if wanted("record one reply"):
+                    add(one_reply(store, db, work, repeat))  # adds reports: last
+            if wanted("outbox"):
+                add(*outbox_throughput(db, work, repeat))
     finally:
         gc.unfreeze()
     return figures
@@ -883,6 +1017,22 @@ def seconds(value: float) -> str:
     return f"{value * 1e6:.1f} µs"
 
 
+def megabytes(value: float) -> str:
+    """A memory figure, kept in the seconds' place as thousands of MB."""
+    return f"{value * 1000:,.0f} MB"
+
+
+def rss_table(figures: Sequence[Figure]) -> str:
+    """Peak resident memory of every process measured."""
+    lines = ["| process | tasks | peak RSS | floor's |", "|---|--:|--:|--:|"]
+    for f in figures:
+        rss = f.notes.get("peak_rss_mb", f.notes.get("rss_mb"))
+        floor = f.notes.get("floor_peak_rss_mb", f.notes.get("floor_rss_mb"))
+        if rss is not None:
+            lines.append(f"| {f.benchmark} | {f.size:,} | {rss:,.0f} MB | {floor:,.0f} MB |")
+    return "\n".join(lines)
+
+
 def table(figures: Sequence[Figure]) -> str:
     header = ("benchmark", "db", "tasks", "runs", "floor", "measured", "ratio", "per item")
     rows = [
@@ -891,10 +1041,10 @@ def table(figures: Sequence[Figure]) -> str:
             f.database,
             f"{f.size:,}",
             str(len(f.measured_times)),
-            seconds(f.floor_best),
-            seconds(f.measured_best),
+            megabytes(f.floor_best) if f.item == "MB" else seconds(f.floor_best),
+            megabytes(f.measured_best) if f.item == "MB" else seconds(f.measured_best),
             f"×{f.ratio:,.1f}",
-            f"{seconds(f.per_item)}/{f.item}",
+            "" if f.item == "MB" else f"{seconds(f.per_item)}/{f.item}",
         )
         for f in figures
     ]
@@ -956,6 +1106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"also on PostgreSQL, in a throwaway schema (default {POSTGRES_URL})",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures as JSON")
+    parser.add_argument(
+        "--no-startup", action="store_true", help="skip the start-up and memory processes"
+    )
+    parser.add_argument(
+        "--skip",
+        type=lambda s: tuple(n.strip() for n in s.split(",") if n.strip()),
+        default=(),
+        help="benchmarks to leave out, by the start of their name (e.g. 'outbox,通报: render')",
+    )
+    parser.add_argument(
+        "--fanout-sizes",
+        type=lambda s: tuple(int(n) for n in s.split(",") if n),
+        help="plan sizes for the Telegram fan-out (default 100,1000,5000; '' for none)",
+    )
+    parser.add_argument(
+        "--fanout-scale", type=float, default=fanout.SCALE, help="fan-out clock speed-up"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else SIZES)
     load_sizes = args.load_sizes
@@ -974,14 +1141,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = machine(databases)
         print(f"superbot benchmarks: best of {repeat} after a warm-up; {before['cpus']} CPUs")
         started = time.perf_counter()
-        figures = [f for size in load_sizes for f in load_and_validate(size, repeat)]
+        global SKIPPED
+        SKIPPED = args.skip
+        figures = [] if args.no_startup or args.quick else startup(repeat)
+        figures += [f for size in load_sizes for f in load_and_validate(size, repeat)]
         figures += [f for size in sizes for f in run_size(size, databases, repeat)]
+        fanout_sizes = args.fanout_sizes
+        if fanout_sizes is None:
+            fanout_sizes = QUICK_SIZES if args.quick else fanout.SIZES
+        fanouts = fanout.run(fanout_sizes, args.fanout_scale)
         elapsed = time.perf_counter() - started
 
     order = {db: n for n, db in enumerate((IN_MEMORY, "sqlite", "postgresql"))}
     figures.sort(key=lambda f: (order[f.database], BENCHMARKS.index(f.benchmark), f.size))
     print()
     print(table(figures))
+    print()
+    print(rss_table(figures))
+    if fanouts:
+        print()
+        print(fanout.table(fanouts, args.fanout_scale))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s; load average {os.getloadavg()}")
     if args.json:
         args.json.write_text(
@@ -993,6 +1172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "load_sizes": list(load_sizes),
                     "seconds": elapsed,
                     "figures": [f.as_json() for f in figures],
+                    "fanout": [
+                        dict(vars(f), ratio=round(f.ratio, 3), scale=args.fanout_scale)
+                        for f in fanouts
+                    ],
                 },
                 ensure_ascii=False,
                 indent=2,

@@ -66,6 +66,7 @@ class Config:
     wecom: WecomApp | None = None
     feishu: FeishuApp | None = None
     environ: Mapping[str, str] | None = None  # robots' URLs and secrets are looked up here
+    outbox_lease: float = 30.0  # SUPERBOT_OUTBOX_LEASE: seconds a dead sender's claim holds
     web: bool = True  # SUPERBOT_WEB=off: no web view, no 填报 links in reminders
     web_url: str | None = None  # SUPERBOT_WEB_URL: the address people open (links)
     web_secure: bool | None = None  # SUPERBOT_WEB_SECURE: Secure cookies (default: https URL)
@@ -156,8 +157,17 @@ class Config:
             wecom=wecom,
             feishu=feishu,
             environ=values,
+            outbox_lease=_seconds(get("SUPERBOT_OUTBOX_LEASE"), cls.outbox_lease),
             web=(get("SUPERBOT_WEB") or "on").lower() not in ("0", "off", "false", "no"),
             web_url=get("SUPERBOT_WEB_URL"),
             web_secure=None if get("SUPERBOT_WEB_SECURE") is None else flag("SUPERBOT_WEB_SECURE"),
             log_level=get("SUPERBOT_LOG_LEVEL"),
         )
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return seconds if 0 < seconds < float("inf") else default

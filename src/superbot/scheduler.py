@@ -25,7 +25,7 @@ from superbot.domain.model import Plan, ScheduleKind
 from superbot.domain.text import Text
 from superbot.plan.load import LoadResult, Problem, read_plan_file
 from superbot.service.delivery import Delivery, due_rounds
-from superbot.service.outbox import Dispatcher
+from superbot.service.outbox import Dispatcher, DispatchLoop
 from superbot.service.ports import PlanNotice
 from superbot.service.status import PlanClock
 from superbot.service.store import ActivePlan, Store
@@ -113,7 +113,7 @@ class Runner:
         *,
         store: Store,
         delivery: Delivery,
-        dispatcher: Dispatcher,
+        dispatcher: Dispatcher | DispatchLoop,  # `superbot run`: the loop, woken
         plan_file: PlanFile,
         say: Callable[[Text], str],
         clock: Callable[[], datetime],

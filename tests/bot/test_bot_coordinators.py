@@ -131,3 +131,22 @@ async def test_reload_answers_errors_as_file_line_col(steering: World) -> None:
     plan = world.store.active_plan()
     assert plan is not None
     assert plan.task("zcq8-2").lead == "gxk"
+
+
+async def test_retry_sends_a_rounds_failed_messages_again(steering: World) -> None:
+    world = steering
+    world.server.block(ZHANGJH)
+    await world.send_reminders()
+    assert world.server.messages(ZHANGJH) == []
+    world.server.unblock(ZHANGJH)
+
+    [owner] = await world.says(ZHANGJH, "/retry")
+    assert "只有督查科能用" in owner.text
+    [retried] = await world.says(WANGLI, "/retry")
+    assert retried.text.startswith("🔁 月度提醒 2022-06：")
+    assert "条发送失败的消息已重新排队，马上重发" in retried.text
+    assert await world.server.await_messages(ZHANGJH, 2)  # the reminder's head and tasks
+    [again] = await world.says(WANGLI, "/retry reminders")
+    assert again.text == "月度提醒 2022-06 没有发送失败的消息。"
+    [typo] = await world.says(WANGLI, "/retry remind")
+    assert "没有“remind”这一类消息" in typo.text

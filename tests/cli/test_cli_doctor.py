@@ -362,3 +362,11 @@ def test_a_files_folder_that_cannot_be_written(synced: Cli, tmp_path: Path) -> N
     result = doctor(synced, config, "--min-free-mb", "1")
     assert result.status == 1
     assert "无法写入" in line(result, "文件目录")
+
+
+def test_the_command_line_defaults_are_the_doctors() -> None:
+    from superbot import doctor
+    from superbot.cli import doctor_commands
+
+    assert doctor_commands.MIN_FREE_MB * 1024 * 1024 == doctor.MIN_FREE_BYTES
+    assert doctor_commands.TIMEOUT == doctor.TIMEOUT_SECONDS

@@ -179,3 +179,17 @@ def test_unknown_name_suggests_an_id(synced: Any) -> None:
     result = synced("report", "zcq8-1", "--percent", "10", "--by", "张见华")
     assert result.status == 2
     assert one_line(result.err) == "没有编号或姓名为 张见华 的人员，是不是 zhangjh？"
+
+
+def test_a_decider_named_by_name_is_recorded_by_id(synced: Cli) -> None:
+    assert synced("report", "zcq8-2", "--done", "--at", "2022-12-20", "--by", "张建华").status == 0
+    approved = synced("approve", "zcq8-2", "--by", "王丽", "--note", "材料齐全")
+    assert approved.status == 0, approved.err
+    extended = synced(
+        "extend", "zcq8-5", "--to", "2023-06-30", "--reason", "用地待批", "--by", "王丽"
+    )
+    assert extended.status in (0, 2), extended.err
+    assert "Traceback" not in extended.err
+    dossier = synced("dossier", "zcq8-2", "-o", "-", "--format", "md")
+    assert dossier.status == 0, dossier.err
+    assert "王丽" in dossier.out

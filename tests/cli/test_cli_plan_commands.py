@@ -363,6 +363,22 @@ def test_the_console_script_refuses_wrong_arguments_in_one_line(tmp_path: Path) 
     assert "Traceback" not in done.stderr
 
 
+def test_check_reports_a_bad_scoring_section_like_any_other(cli, tasks_file: Path) -> None:
+    shipped = tasks_file.read_text(encoding="utf-8")
+    line = len(shipped.splitlines()) + 1
+    tasks_file.write_text(
+        shipped + "scoring:\n  preset: 广元\n  support_share: 2\n  reporting: rate\n",
+        encoding="utf-8",
+    )
+    result = cli("check")
+    assert result.status == 1
+    assert lines(result.out)[:2] == [
+        f"{tasks_file}:{line + 1}:11: scoring.preset 只能是 default 或 cards 或 lead_support，"
+        "这里是 “广元”",
+        f"{tasks_file}:{line + 2}:18: scoring.support_share 的值 2 超出范围，应在 0 到 1 之间",
+    ]
+
+
 # -- sync: a renamed id, a dry run on nothing ------------------------------------------------
 
 

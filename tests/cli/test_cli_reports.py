@@ -202,3 +202,12 @@ def test_history_of_an_unknown_task(synced: Cli) -> None:
     result = synced("history", "zcq8-22")
     assert result.status == 2
     assert one_line(result.err) == "没有编号为 zcq8-22 的任务，是不是 zcq8-2？"
+
+
+def test_the_dossier_keeps_a_withdrawn_report_marked(synced: Cli) -> None:
+    assert synced("report", "zcq8-2", "--percent", "80", "--at", "2022-11-25").status == 0
+    assert synced("undo", "1").status == 0
+    dossier = synced("dossier", "zcq8-2", "-o", "-", "--format", "md")
+    assert dossier.status == 0, dossier.err
+    (line,) = [line for line in dossier.out.splitlines() if "报送：80%" in line]
+    assert "（督查科录入）【已撤回：2023-03-01 09:00，不计入灯色和通报】" in line

@@ -144,3 +144,54 @@ def test_ranked_within_category_with_support_and_accepted_reasons(run: Cli, tmp_
 
 def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+INDICATOR_PLAN = """\
+plan:
+  name: 指标测试计划
+  start: 2022-01-01
+  supervision_start: 2022-06-01
+rules:
+  indicator_yellow: 5
+  indicator_red: 15
+departments:
+  - id: fgj
+    name: 区发改局
+    people:
+      - {id: li, name: 李明}
+coordinators: [li]
+campaigns:
+  - id: c1
+    name: 专项一
+    tasks:
+      - id: invest
+        title: 高新技术产业投资攻坚
+        lead: fgj
+        due: 2022-12-31
+        milestones:
+          - {date: 2022-09-30, description: 重大项目全部开工, percent: 70}
+        indicators:
+          - {id: growth, name: 高新技术产业投资增速, unit: "%", kind: rate, target: 15}
+          - {id: rank, name: 全市排名, unit: 名, kind: rank, target: 3}
+"""
+
+
+def test_an_indicator_far_behind_turns_the_light_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
+) -> None:
+    tasks = tmp_path / "tasks.yaml"
+    tasks.write_text(INDICATOR_PLAN, encoding="utf-8")
+    config = Config(database_url=database_url, tasks_path=tasks, environ={})
+    run = Cli(capsys, config, Clock())
+    ok(run("sync"))
+    ok(
+        run(
+            "report", "invest", "--percent", "75", "--at", "2022-09-20T10:00",
+            "--value", "growth=-5", "--value", "rank=2",
+        )
+    )  # fmt: skip
+    [task] = json.loads(ok(run("status", "--json", "--as-of", "2022-09-30")))
+    # 75 % meets the 70 % milestone and the line from 督办起始 (1 June): green by percent. The
+    # growth rate is 20 points short of 15 %: red. Second place meets a top-3 target.
+    assert task["light"] == "red"
+    assert task["reasons"] == ["指标“高新技术产业投资增速”为 -5%，低于目标 15% 20 个百分点"]

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import math
 import re
 import socket
 import sys
@@ -741,6 +742,21 @@ class _Handler(BaseHTTPRequestHandler):
 # The server
 
 
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's sending limits: ``overall`` a second, ``per_chat`` a second to one chat,
+    ``per_group`` a minute to one group. ``scale`` runs time faster (a benchmark at 10× the
+    rates keeps every ratio Telegram has)."""
+
+    overall: int = 30
+    per_chat: int = 1
+    per_group: int = 20
+    scale: float = 1.0
+
+
+_SENDS = frozenset({"sendmessage", "senddocument", "sendphoto"})
+
+
 class FakeTelegram:
     """The fake Bot API. All state is guarded by one condition; every change notifies it."""
 
@@ -794,6 +810,11 @@ class FakeTelegram:
         self._httpd: _HttpServer | None = None
         self._threads: list[threading.Thread] = []
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.send_delay = 0.0  # seconds each send takes before Telegram has it (a slow server)
+        self._flood: FloodLimits | None = None
+        self._flood_sent: dict[str, list[float]] = {}
+        self.too_many = 0  # sends answered 429 by the flood limits
+
         self._hold: tuple[str, int, threading.Event, threading.Event] | None = None
         self._holding: threading.Event | None = None  # released by drop_held
 
@@ -1299,7 +1320,16 @@ class FakeTelegram:
 
     # -- the Bot API ----------------------------------------------------------------------------
 
+    def limit_floods(self, limits: FloodLimits) -> None:
+        """Answer sends beyond Telegram's limits with 429 and ``retry_after``, as Telegram
+        does (not counted as sent)."""
+        with self._cond:
+            self._flood = limits
+            self._flood_sent.clear()
+
     def _call(self, token: str, method: str, params: _Params) -> tuple[int, JSON]:
+        if self.send_delay and method.lower() in _SENDS:
+            time.sleep(self.send_delay)  # outside the lock: other requests go on meanwhile
         with self._cond:
             name = method
             try:
@@ -1310,6 +1340,8 @@ class FakeTelegram:
                     raise ApiError(404, "Not Found: method not found")
                 name = handler.__name__.removeprefix("_api_")
                 self._inject_failure(name, params)
+                if self._flood is not None and method.lower() in _SENDS:
+                    self._check_flood(params.text("chat_id") or "")
                 result = handler(self, params)
             except ApiError as exc:
                 payload: JSON = {
@@ -1327,6 +1359,31 @@ class FakeTelegram:
     def _record(self, method: str, params: _Params, status: int, description: str | None) -> None:
         self._requests.append(ApiRequest(method, params.recorded(), status, description))
         self._cond.notify_all()
+
+    def _check_flood(self, chat_id: str) -> None:
+        limits = self._flood
+        assert limits is not None
+        now = self._clock()
+        windows = [("*", limits.overall, 1.0)]
+        if chat_id.startswith("-"):
+            windows.append((f"{chat_id}:group", limits.per_group, 60.0))
+        windows.append((chat_id, limits.per_chat, 1.0))
+        wait = 0.0
+        for key, count, seconds in windows:
+            span = seconds / limits.scale
+            sent = [t for t in self._flood_sent.get(key, []) if t > now - span]
+            self._flood_sent[key] = sent
+            if len(sent) >= count:
+                wait = max(wait, sent[len(sent) - count] + span - now)
+        if wait > 0:
+            self.too_many += 1
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {math.ceil(wait)}",
+                {"retry_after": math.ceil(wait)},
+            )
+        for key, _, _ in windows:
+            self._flood_sent[key].append(now)
 
     def _inject_failure(self, method: str, params: _Params) -> None:
         chat_id = params.text("chat_id")

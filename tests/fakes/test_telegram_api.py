@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
-from tests.fakes.telegram_api import FakeTelegram, parse_html, utf16_len
+from tests.fakes.telegram_api import FakeTelegram, FloodLimits, parse_html, utf16_len
 
 USER = 123456789
 OTHER = 987654321
@@ -659,3 +659,37 @@ async def test_a_file_a_person_sends_is_fetched_with_get_file(
     assert big.message.document is not None
     with pytest.raises(BadRequest, match=r"(?i)file is too big"):
         await big.message.document.get_file()
+
+
+# --- flood limits ------------------------------------------------------------------------------
+
+
+def test_sends_beyond_telegrams_limits_are_answered_429() -> None:
+    now = [1000.0]
+    with FakeTelegram(clock=lambda: now[0]) as fake, httpx.Client(base_url=fake.url) as client:
+        fake.add_group(GROUP, "督查通报群")
+        for user in range(1, 33):
+            fake.add_user(user)
+        fake.limit_floods(FloodLimits())
+
+        def send(chat: int) -> httpx.Response:
+            return client.post(
+                f"/bot{fake.token}/sendMessage", json={"chat_id": chat, "text": "进度"}
+            )
+
+        assert send(1).status_code == 200
+        again = send(1)  # the same chat within a second
+        assert again.status_code == 429
+        assert again.json()["parameters"] == {"retry_after": 1}
+        overall = [send(user).status_code for user in range(2, 32)]
+        assert overall.count(200) == 29  # 30 a second in all, the first included
+        assert overall[-1] == 429
+        now[0] += 1.0
+        group = []
+        for _ in range(21):
+            group.append(send(GROUP))
+            now[0] += 1.0
+        assert [r.status_code for r in group].count(200) == 20
+        assert group[-1].json()["parameters"] == {"retry_after": 40}  # the first leaves at 60 s
+        assert fake.too_many == 3
+        assert len(fake.messages(GROUP)) == 20

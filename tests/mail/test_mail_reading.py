@@ -152,3 +152,19 @@ def test_tokens_as_clients_bring_them_back() -> None:
     assert address_token("duban+k7q2m9xa3b4c@example.gov.cn") == "K7Q2M9XA3B4C"
     assert address_token("duban@example.gov.cn") is None
     assert subject_task("回复：进度报送 [qy-3] 雏鹰瞪羚企业认定 #K7Q2M9XA3B4C") == "qy-3"
+
+
+def test_the_longest_id_or_title_is_the_task_named_among_many() -> None:
+    many = [TaskName(f"t-{n}", f"专项任务{n:05d}") for n in range(20_000)]
+    tasks = [
+        *many,
+        TaskName("zcq8-1", "研发投入"),
+        TaskName("zcq8-10", "研发投入攻坚"),
+        TaskName("zcq8-11", "研发投入攻坚"),  # the same title as zcq8-10: the first is named
+    ]
+    assert lines_by_task("zcq8-10 60%", tasks) == [Line("zcq8-10", "60%")]
+    assert lines_by_task("zcq8-1 60%", tasks) == [Line("zcq8-1", "60%")]
+    assert lines_by_task("研发投入攻坚 60%", tasks) == [Line("zcq8-10", "60%")]
+    assert lines_by_task("研发投入 60%", tasks) == [Line("zcq8-1", "60%")]
+    assert lines_by_task("T-19999：完成", tasks) == [Line("t-19999", "完成")]
+    assert lines_by_task("专项任务00042 受阻", tasks) == [Line("t-42", "受阻")]

@@ -64,10 +64,11 @@ def test_built_views_render_everywhere(store: SqlStore, locale: str) -> None:
         ]
         for part in parts:
             check(part, channel)
-    [summary] = renderer.bulletin(bulletin, "telegram")
+    summary, document = renderer.bulletin(bulletin, "telegram")
     # The worst red task comes first; the renamed first task is red too, in the full page.
     assert bulletin.red[0].task.title[:30] in check_telegram(summary.message)
-    [page] = summary.message.attachments
+    assert (summary.message.attachments, document.message.body) == ((), "")
+    [page] = document.message.attachments
     assert TRICKY in check_email_html(page.content.decode(), page=True)
     for fmt in ("docx", "html", "md", "xlsx"):
         assert renderer.bulletin_document(bulletin, fmt)

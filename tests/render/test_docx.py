@@ -172,7 +172,7 @@ def test_tables_repeat_their_header_row_and_keep_rows_whole() -> None:
         for row in table.rows[1:]:
             assert row._tr.trPr.find(qn("w:cantSplit")) is not None
     campaigns, ranking, tasks, _ = document.tables
-    assert [c.text for c in ranking.rows[0].cells][:2] == ["名次", "牵头单位"]
+    assert [c.text for c in ranking.rows[0].cells][:2] == ["名次", "单位"]
     places = [row.cells[0].text for row in ranking.rows[1:]]
     assert places[0] in ("第一名", "并列第一名")
     assert not any(medal in "".join(places) for medal in "🥇🥈🥉")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import itertools
 import re
@@ -139,7 +140,7 @@ def test_telegram_bulletin_is_a_summary_and_the_full_page_as_a_document(
     zh: MessageRenderer,
 ) -> None:
     view = cases()["shipped"].bulletin
-    [part] = zh.bulletin(view, "telegram")
+    part, sent_after = zh.bulletin(view, "telegram")  # two rows: a failed upload resends only it
     text = check_telegram(part.message)
     c = view.counts
     for needle in (f"红灯 {c.red} 项", f"黄灯 {c.yellow} 项", f"绿灯 {c.green} 项", "完成率"):
@@ -150,7 +151,8 @@ def test_telegram_bulletin_is_a_summary_and_the_full_page_as_a_document(
     assert f"等 {len(view.red)} 项" in text  # the first few, then how many in all
     assert view.silent[0].department.name in text
 
-    [document] = part.message.attachments
+    assert (part.message.attachments, sent_after.message.body) == ((), "")
+    [document] = sent_after.message.attachments
     assert (document.filename, document.mime) == ("督查通报-2022-06.html", "text/html")
     page = document.content.decode()
     seen = check_email_html(page, page=True)
@@ -201,7 +203,7 @@ def test_footer_prints_the_ranking_formula_from_the_plan_scoring(
     default = Scoring()
     weights = (f"× {round(default.task_share * 100)}%", f"× {round(default.report_share * 100)}%")
     [email] = zh.bulletin(view, "email")
-    [telegram] = zh.bulletin(view, "telegram")
+    telegram, _ = zh.bulletin(view, "telegram")
     for text in (
         email.message.body,
         check_email_html(email.message.html or ""),
@@ -251,7 +253,7 @@ def test_footer_words_a_card_scheme(zh: MessageRenderer) -> None:
     )
     assert "未报送进度的任务按其灯色计分，不另扣分" in footer
     assert "报送率 ×" not in footer
-    [telegram] = zh.bulletin(view, "telegram")
+    telegram, _ = zh.bulletin(view, "telegram")  # the summary, then its document
     assert "得分 = 100 分 − 黄灯 1 分/项 − 红灯 2 分/项" in check_telegram(telegram.message)
 
 
@@ -287,9 +289,9 @@ def tricky_parts(r: MessageRenderer, channel: str) -> Iterator[Part]:
 
 def test_user_strings_survive_telegram_html(zh: MessageRenderer) -> None:
     parts = list(tricky_parts(zh, "telegram"))
-    texts = [check_telegram(p.message) for p in parts]
+    texts = [check_telegram(p.message) for p in parts if p.message.body]
     assert all(TRICKY in text for text in texts)
-    document = parts[2].message.attachments[0].content.decode()  # the bulletin's page
+    [document] = [a.content.decode() for p in parts for a in p.message.attachments]
     assert TRICKY in check_email_html(document, page=True)
     assert "R&amp;D &lt;核心&gt; &amp; “引号”" in document
 
@@ -370,10 +372,10 @@ def test_robots_fit_their_limit_for_2000_tasks(zh: MessageRenderer, channel: str
 
 def test_telegram_stays_within_4096_for_2000_tasks(zh: MessageRenderer) -> None:
     case = huge()
-    [summary] = zh.bulletin(case.bulletin, "telegram")
+    summary, document = zh.bulletin(case.bulletin, "telegram")
     text = check_telegram(summary.message)
     assert f"等 {len(case.bulletin.red)} 项" in text
-    assert len(summary.message.attachments) == 1
+    assert len(document.message.attachments) == 1
 
     digest = zh.digest(case.digest, "telegram")
     assert [p.key for p in digest] == [str(n) for n in range(1, len(digest) + 1)]
@@ -450,7 +452,7 @@ def test_english_has_its_own_words(en: MessageRenderer) -> None:
         "bulletin-2022-06.docx",
         "bulletin-2022-06.xlsx",
     ]
-    [telegram] = en.bulletin(case.bulletin, "telegram")
+    telegram, _ = en.bulletin(case.bulletin, "telegram")
     text = check_telegram(telegram.message)
     assert "Ranking" in text
     assert "completion" in text
@@ -462,6 +464,37 @@ def test_english_has_its_own_words(en: MessageRenderer) -> None:
     for chinese in ("督查通报", "红灯", "黄灯", "单位排名", "时序进度", "本月办结"):
         assert chinese not in text
         assert chinese not in bulletin.message.body
+
+
+HOSTILE = "李四</b><a href='x'>{{ & <script>"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_hostile_names_are_text_in_every_reminder_and_digest(locale: str) -> None:
+    """A person or department named like markup is shown as written, on every channel."""
+    case = cases()["one"]
+    view = case.reminders[0]
+    view = dataclasses.replace(
+        view,
+        person=dataclasses.replace(view.person, name=HOSTILE),
+        department=dataclasses.replace(view.department, name=HOSTILE),
+    )
+    words = renderer(locale)
+    for channel in CHANNELS:
+        shown = []
+        for part in words.reminder(view, channel):
+            message = part.message
+            if channel == "telegram":
+                shown.append(check_telegram(message))  # parses: only Telegram's own tags
+                assert "<a href='x'>" not in message.body
+            elif message.html is not None:
+                shown.append(check_email_html(message.html))
+                assert "<script>" not in message.html
+            else:  # markdown robots: brackets become full-width or entities, never markup
+                shown.append(html.unescape(message.body).replace("＜", "<").replace("＞", ">"))
+                if channel in ROBOTS:  # markdown; the file and the apps' texts are plain text
+                    assert "<a href='x'>" not in message.body
+        assert any(HOSTILE in text for text in shown), (channel, shown)
 
 
 # -- the web view ------------------------------------------------------------------------------

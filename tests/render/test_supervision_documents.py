@@ -78,13 +78,14 @@ def test_the_message_that_carries_a_document(channel: str) -> None:
     words = MessageRenderer(Templates(make_environment(), "zh-CN"), LIMITS)
     word = words.escalation_document(notice, "docx")
     assert isinstance(word, bytes)
-    [part] = words.escalation(notice, channel, {"docx": word})
+    part, *document = words.escalation(notice, channel, {"docx": word})
     message = part.message
     assert message.subject.startswith(f"【督办单】〔2022〕督办第 {notice.document.number} 号")
     if channel == "telegram":
         assert visible_length(message.body) <= TEXT_LIMIT
+        [part] = document  # the Word document is a row of its own
     if channel in ("telegram", "email", "file"):
-        [attachment] = message.attachments
+        [attachment] = part.message.attachments
         assert attachment.content == word
         assert attachment.filename == f"督办单-2022-{notice.document.number}-{notice.task.id}.docx"
 
@@ -225,7 +226,7 @@ def test_what_people_typed_is_escaped_in_every_page_and_message() -> None:
     for locale in ("zh-CN", "en"):
         words = renderer(locale)
         page = words.escalation_document(tricky, "html")
-        [telegram] = words.escalation(tricky, "telegram", {})
+        telegram, _ = words.escalation(tricky, "telegram", {})
         [mail] = words.escalation(tricky, "email", {})
         for html in (page, telegram.message.body, mail.message.html):
             assert isinstance(html, str)

@@ -70,6 +70,7 @@ COORDINATOR_COMMANDS: dict[str, Handler] = {
     "overdue": coordinators.overdue,
     "who": coordinators.who,
     "remind": coordinators.remind,
+    "retry": coordinators.retry,
     "bulletin": coordinators.bulletin,
     "reload": coordinators.reload,
 }

@@ -1,4 +1,4 @@
-"""督查科's commands: /status, /overdue, /who, /remind, /bulletin, /reload."""
+"""督查科's commands: /status, /overdue, /who, /remind, /retry, /bulletin, /reload."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ async def remind(update: Update, context: Context) -> None:
     await answer(update, context, found.supervision.remind(sender(user), department, found.clock()))
     if found.dispatch is not None:
         context.application.create_task(found.dispatch(), name="dispatch after /remind")
+
+
+async def retry(update: Update, context: Context) -> None:
+    """/retry [reminders|bulletin|digest]: this period's failed messages of a round again."""
+    user = update.effective_user
+    if user is None:
+        return
+    found = services(context)
+    what = " ".join(context.args or []) or None
+    await answer(update, context, found.supervision.retry(sender(user), what, found.clock()))
+    if found.dispatch is not None:
+        context.application.create_task(found.dispatch(), name="dispatch after /retry")
 
 
 async def bulletin(update: Update, context: Context) -> None:

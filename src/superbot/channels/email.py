@@ -50,8 +50,12 @@ class SmtpSettings:
         try:
             parts = urlsplit(url.strip())
             explicit_port = parts.port
-        except ValueError as exc:
-            raise ValueError(f"SMTP_URL is not a valid URL: {exc}") from None
+        except ValueError:
+            # Not urlsplit's words: they quote the part it could not read, which may be the
+            # password (one with a "/", "#" or "?" in it ends the host early).
+            raise ValueError(
+                "SMTP_URL is not a valid URL (a password with / # ? @ must be percent-encoded)"
+            ) from None
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(
                 f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme or '(none)'}://"
@@ -211,8 +215,9 @@ def _channel_error(exc: Exception) -> ChannelError:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()), (0, b""))
         return _by_code("recipient refused", code, reply)
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return _by_code("authentication failed", exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):  # SMTP_URL's user or password
+        refused = _by_code("authentication failed", exc.smtp_code, exc.smtp_error)
+        return ChannelError(str(refused), permanent=True, configuration=True)
     if isinstance(exc, smtplib.SMTPResponseException):
         return _by_code("server refused", exc.smtp_code, exc.smtp_error)
     if isinstance(exc, smtplib.SMTPNotSupportedError):

@@ -129,7 +129,11 @@ def _channel_error(exc: TelegramError) -> ChannelError:
         return ChannelError(
             f"telegram: group moved to supergroup {exc.new_chat_id}", permanent=True
         )
-    if isinstance(exc, Forbidden | InvalidToken | BadRequest):
+    if isinstance(exc, InvalidToken):
+        # PTB raises it for 401 and 404: a wrong token, or a TELEGRAM_API_URL that is not a
+        # Bot API root. Either way every message would fail the same.
+        return ChannelError(f"telegram: {exc.message}", permanent=True, configuration=True)
+    if isinstance(exc, Forbidden | BadRequest):
         # Blocked or removed, a bad token, or a message Telegram refuses: retrying cannot help.
         return ChannelError(f"telegram: {exc.message}", permanent=True)
     # Timeouts, connection failures and 5xx (NetworkError) may pass; so may anything unknown.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -11,19 +12,62 @@ from collections.abc import Sequence
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from superbot.cli.help import Group
 from superbot.cli.runtime import Runtime
 from superbot.config import Config
 from superbot.domain.text import Text
-from superbot.render.environment import LOCALES
-from superbot.store.db import UnsupportedDatabase
+
+# Command → the module under superbot.cli that defines it. A command's module, and what it
+# imports (telegram, openpyxl, the chat apps …), is loaded only when that command runs or its
+# help is shown. tests/cli/test_startup.py checks that this lists every command defined.
+COMMANDS = {
+    "check": "plan_commands",
+    "sync": "plan_commands",
+    "schedule": "plan_commands",
+    "status": "task_commands",
+    "report": "task_commands",
+    "history": "task_commands",
+    "undo": "task_commands",
+    "send": "delivery_commands",
+    "bulletin": "delivery_commands",
+    "run": "delivery_commands",
+    "invite": "bot_commands",
+    "form": "form_commands",
+    "import": "form_commands",
+    "review": "loop_commands",
+    "approve": "loop_commands",
+    "reject": "loop_commands",
+    "extend": "loop_commands",
+    "accept-reason": "loop_commands",
+    "dossier": "loop_commands",
+    "demo": "demo_commands",
+    "doctor": "doctor_commands",
+    "login": "web_commands",
+    "web": "web_commands",
+}
+
+
+class LazyGroup(Group):
+    """A group whose commands are imported from their module on first use."""
+
+    def __init__(self, *args: object, modules: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.modules = modules
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        return sorted({*self.commands, *self.modules})
+
+    def get_command(self, ctx: click.Context | None, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.modules:
+            # Importing the module runs its @cli.command() decorators, which add the command.
+            importlib.import_module(f"{__name__}.{self.modules[name]}")
+        return self.commands.get(name)
 
 
 @click.group(
-    cls=Group,
+    cls=LazyGroup,
+    modules=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="superbot", prog_name="superbot")
@@ -39,24 +83,12 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 
     Wrong arguments are one line on stderr and status 2; everything else is the command's.
     """
-    from superbot.cli import (  # noqa: F401  (registers the commands)
-        bot_commands,
-        delivery_commands,
-        demo_commands,
-        doctor_commands,
-        form_commands,
-        loop_commands,
-        plan_commands,
-        task_commands,
-        web_commands,
-    )
-
     args = list(sys.argv[1:] if argv is None else argv)
     # Made before click parses anything: `superbot --help` speaks the plan's language too.
     runtime = runtime or Runtime(Config.from_env(os.environ))
-    if runtime.config.locale and runtime.config.locale not in LOCALES:
+    if runtime.config.locale and runtime.config.locale not in _locales():
         runtime.echo(
-            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=LOCALES),
+            runtime.text("cli.unknown_locale", value=runtime.config.locale, choices=_locales()),
             err=True,
         )
         return _exit(argv, 2)
@@ -77,25 +109,23 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
         status = exit_.exit_code
     except click.Abort:
         status = 130
-    except UnsupportedDatabase:
-        url = _shown(runtime.config.database_url)
-        runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
-        status = 2
-    except (OperationalError, InterfaceError) as error:  # the server is down, or refuses us
-        if os.environ.get("SUPERBOT_DEBUG"):
-            raise
-        runtime.echo(
-            runtime.text(
-                "cli.database_unreachable",
-                url=_shown(runtime.config.database_url),
-                reason=_database_reason(runtime, error),
-            ),
-            err=True,
-        )
-        status = 1
     except Exception as error:  # one line for a person; the traceback only when asked for
+        if _unsupported_database(error):
+            url = _shown(runtime.config.database_url)
+            runtime.echo(runtime.text("cli.database_unsupported", url=url), err=True)
+            return _exit(argv, 2)
         if os.environ.get("SUPERBOT_DEBUG"):
             raise
+        if _database_down(error):  # the server is down, or refuses us
+            runtime.echo(
+                runtime.text(
+                    "cli.database_unreachable",
+                    url=_shown(runtime.config.database_url),
+                    reason=_database_reason(runtime, error),
+                ),
+                err=True,
+            )
+            return _exit(argv, 1)
         fallback = runtime or Runtime(Config.from_env(os.environ))
         reason = f"{type(error).__name__}: {error}"
         fallback.echo(fallback.say(Text.of("cli.crashed", reason=reason)), err=True)
@@ -109,8 +139,32 @@ def _exit(argv: Sequence[str] | None, status: int | None) -> int:
     return int(status or 0)
 
 
+# The database's errors are recognised without importing SQLAlchemy for every command (a
+# command that never opened the database cannot have raised them).
+def _unsupported_database(error: Exception) -> bool:
+    db = sys.modules.get("superbot.store.db")
+    return db is not None and isinstance(error, db.UnsupportedDatabase)
+
+
+def _database_down(error: Exception) -> bool:
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _locales() -> tuple[str, ...]:
+    from superbot.render.environment import LOCALES
+
+    return tuple(LOCALES)
+
+
 def _shown(url: str) -> str:
     """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -131,8 +185,9 @@ _DATABASE_REASONS = (
 )
 
 
-def _database_reason(runtime: Runtime, error: OperationalError | InterfaceError) -> str:
-    said = _first_line(error.orig) if error.orig else _first_line(error)
+def _database_reason(runtime: Runtime, error: Exception) -> str:
+    orig = getattr(error, "orig", None)
+    said = _first_line(orig) if orig else _first_line(error)
     for phrase, cause in _DATABASE_REASONS:
         if phrase in said.lower():
             return runtime.text("cli.database_reason", cause=cause)

@@ -3,28 +3,15 @@ an email address — to superbot."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
-import telegram
-from telegram.error import TelegramError
 
-from superbot.channels.telegram import telegram_bot
 from superbot.cli import cli
-from superbot.cli.loop_commands import deliver
-from superbot.cli.runtime import Runtime
-from superbot.service.delivery import INVITE
-from superbot.service.errors import ServiceError
-from superbot.service.people import (
-    INVITE_VALIDITY,
-    bound_people,
-    create_invite,
-    find_department,
-    find_person,
-)
-from superbot.service.ports import InviteMail
-from superbot.service.status import load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
 
 
 @cli.command()
@@ -35,7 +22,7 @@ from superbot.service.status import load_plan
 @click.option(
     "--days",
     type=click.IntRange(1, 365),
-    default=INVITE_VALIDITY.days,
+    default=7,  # service.people.INVITE_VALIDITY
     show_default=True,
     help="邀请码有效天数",
 )
@@ -54,6 +41,17 @@ def invite(
     例：superbot invite 张建华
     例：superbot invite --dept 高新科 --email
     """  # noqa: E501
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from superbot.cli.loop_commands import deliver
+    from superbot.service.delivery import INVITE
+    from superbot.service.errors import ServiceError
+    from superbot.service.people import bound_people, create_invite, find_department, find_person
+    from superbot.service.ports import InviteMail
+    from superbot.service.status import load_plan
+
     if sum((person is not None, everyone, dept is not None)) != 1:
         raise click.UsageError(runtime.text("cli.invite_whom"))
     if by_email and runtime.reach.mailbox("-") is None:
@@ -149,6 +147,8 @@ def invite(
 
 
 async def _username(token: str, api_root: str) -> str:
-    bot: telegram.Bot = telegram_bot(token, api_root)
+    from superbot.channels.telegram import telegram_bot
+
+    bot = telegram_bot(token, api_root)
     async with bot:
         return bot.username

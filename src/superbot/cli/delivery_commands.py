@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import signal
@@ -10,33 +9,22 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
-from superbot.bot.app import Webhook, serve
-from superbot.bot.reload import TasksFileReload
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.plan_commands import load_tasks
-from superbot.cli.runtime import Runtime
-from superbot.domain.model import ScheduleKind
-from superbot.domain.periods import Period, parse_month, previous_month
-from superbot.render.messages import DOCUMENT_FORMATS
-from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
-from superbot.scheduler import PlanFile, Runner, next_rounds
-from superbot.service.bulletin import issue_of
-from superbot.service.delivery import round_for
-from superbot.service.errors import ServiceError
-from superbot.service.issuing import issue_bulletin, issued_copy
-from superbot.service.status import load_plan
-from superbot.service.supervision import Supervision
+from superbot.render import DOCUMENT_FORMATS
 
-KINDS = {
-    "reminders": ScheduleKind.REMINDER,
-    "bulletin": ScheduleKind.BULLETIN,
-    "digest": ScheduleKind.DIGEST,
-}
+if TYPE_CHECKING:
+    import asyncio
+
+    from superbot.cli.runtime import Runtime
+    from superbot.domain.periods import Period
+
+KINDS = {"reminders": "reminder", "bulletin": "bulletin", "digest": "digest"}  # ScheduleKind
 BINARY_FORMATS = ("docx", "xlsx", "pdf")
 # `send` waits this long for retries before leaving them to `superbot run`.
 CLI_MAX_WAIT = timedelta(minutes=3)
@@ -46,14 +34,23 @@ CLI_MAX_WAIT = timedelta(minutes=3)
 @click.argument("what", type=click.Choice(list(KINDS)))
 @click.option("--as-of", type=DAY, default=None, help="按哪一天发送（默认今天）：决定是哪一期")
 @click.option("--dry-run", is_flag=True, help="只列出将发给谁、经哪个渠道，不发送")
+@click.option(
+    "--retry-failed", is_flag=True, help="把这一期发送失败的消息重新排队发送（例如修正配置之后）"
+)
 @click.pass_obj
-def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
+def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool, retry_failed: bool) -> int:
     """立即发送一期提醒 / 通报 / 周报；同一期再次发送不会重复。
 
     \b
     例：superbot send bulletin --as-of 2022-7-1 --dry-run
     例：superbot send reminders
+    例：superbot send reminders --retry-failed
     """
+    from superbot.domain.model import ScheduleKind
+    from superbot.service.delivery import round_for
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
     except ServiceError as error:
@@ -61,25 +58,46 @@ def send(runtime: Runtime, what: str, as_of: date | None, dry_run: bool) -> int:
         return 1
     zone = ZoneInfo(plan.settings.timezone)
     day = as_of or runtime.now().astimezone(zone).date()
-    round_ = round_for(KINDS[what], day)
+    round_ = round_for(ScheduleKind(KINDS[what]), day)
     now = runtime.now()
     enqueued = runtime.delivery.enqueue(round_, now, dry_run=dry_run)
     if dry_run:
         runtime.echo(runtime.render("cli/send_dry_run.txt", enqueued=enqueued, people=plan.people))
         return 0
+    import asyncio
+
+    from superbot.service.outbox import Status
+
+    requeued = (
+        runtime.outbox.requeue_failed(round_.kind.value, round_.period.key, now)
+        if retry_failed
+        else 0
+    )
     report = asyncio.run(_drain(runtime, round_.kind.value, round_.period.key))
     state = runtime.outbox.round_state(round_.kind.value, round_.period.key)
     runtime.echo(
         runtime.render(
-            "cli/send.txt", enqueued=enqueued, report=report, state=state, people=plan.people
+            "cli/send.txt",
+            enqueued=enqueued,
+            report=report,
+            state=state,
+            people=plan.people,
+            requeued=requeued,
+            retry_failed=retry_failed,
         )
     )
-    return 0 if not state.failures else 1
+    # Anything not delivered — failed, held or still waiting — is a failure of the command.
+    return 0 if state.count(Status.SENT) == state.total else 1
 
 
 async def _drain(runtime: Runtime, kind: str, period: str):  # type: ignore[no-untyped-def]
+    from superbot.service.outbox import RetryWait
+
+    def progress(waiting: RetryWait) -> None:  # a line per wait: the person sees why
+        runtime.echo(runtime.render("cli/send_wait.txt", waiting=waiting), err=True)
+
     try:
-        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT)
+        return await runtime.dispatcher().drain(kind, period, CLI_MAX_WAIT, on_wait=progress)
     finally:
         await runtime.aclose()
 
@@ -117,6 +135,13 @@ def bulletin(
     \b
     例：superbot bulletin --month 2022-6 --format docx
     """
+    from superbot.domain.periods import parse_month, previous_month
+    from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
+    from superbot.service.bulletin import issue_of
+    from superbot.service.errors import ServiceError
+    from superbot.service.issuing import issue_bulletin, issued_copy
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -216,6 +241,12 @@ def run(runtime: Runtime, webhook_url: str | None) -> int:
         )
         return 2
     configure_logging(level)
+    import asyncio
+
+    from superbot.redaction import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(runtime.redactor))
     return asyncio.run(_run(runtime, webhook_url))
 
 
@@ -237,8 +268,18 @@ async def _run(
 ) -> int:
     """Scheduler, dispatcher, file watch and the Telegram bot in one loop, until ``stop`` is
     set (by SIGINT/SIGTERM when not given)."""
+    import asyncio
+
+    from superbot.bot.app import Webhook, serve
+    from superbot.bot.reload import TasksFileReload
+    from superbot.cli.plan_commands import load_tasks
+    from superbot.scheduler import PlanFile, Runner, next_rounds
+    from superbot.service.outbox import DispatchLoop
+    from superbot.service.supervision import Supervision
+
     plan_file = PlanFile(runtime.config.tasks_path)
-    dispatcher = runtime.dispatcher()
+    # One dispatch loop: the schedules, the watch, the bot, the apps and mail wake it.
+    dispatcher = DispatchLoop(runtime.dispatcher())
     runner = Runner(
         store=runtime.store,
         delivery=runtime.delivery,
@@ -311,7 +352,10 @@ async def _run(
             web_paths=inbound.web_paths,
         )
     )
-    tasks = [asyncio.create_task(runner.run(stop), name="scheduler")]
+    tasks = [
+        asyncio.create_task(runner.run(stop), name="scheduler"),
+        asyncio.create_task(dispatcher.run(stop), name="dispatcher"),
+    ]
     if application is not None:
         bot = serve(application, stop, webhook, another_poller=runtime.another_poller)
         tasks.append(asyncio.create_task(bot, name="bot"))

@@ -14,22 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 import yaml
 
 from superbot.cli import cli
-from superbot.cli.runtime import Runtime
-from superbot.config import Config
-from superbot.domain.model import State
-from superbot.domain.periods import parse_month
-from superbot.plan.load import read_plan_file
-from superbot.service.errors import ServiceError
-from superbot.service.report import ReportRequest, record_report
-from superbot.service.review import accept_reason
-from superbot.service.sync import sync
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
 
 FORMATS = ("docx", "pdf", "xlsx", "html", "md")
 
@@ -72,6 +66,13 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
     例：superbot demo
     例：superbot demo --dir /tmp/demo
     """
+    from superbot.cli.runtime import Runtime
+    from superbot.config import Config
+    from superbot.domain.periods import parse_month
+    from superbot.plan.load import read_plan_file
+    from superbot.service.errors import ServiceError
+    from superbot.service.sync import sync
+
     source = tasks_path or runtime.config.tasks_path
     example = yaml.safe_load(progress.read_text(encoding="utf-8"))
     label = str(example["label"])
@@ -113,7 +114,10 @@ def demo(runtime: Runtime, folder: Path, progress: Path, tasks_path: Path | None
         except ServiceError as error:
             runtime.echo(
                 runtime.text(
-                    "cli.demo_bad_event", task=event.task, at=event.at, reason=quiet.say(error.text)
+                    "cli.demo_bad_event",
+                    task=event.task,
+                    at=f"{event.at:%Y-%m-%d %H:%M}",
+                    reason=quiet.say(error.text),
                 ),
                 err=True,
             )
@@ -209,6 +213,10 @@ def _events(example: dict[str, Any], zone: ZoneInfo) -> Iterator[Event]:
 
 
 def _apply(runtime: Runtime, event: Event) -> None:
+    from superbot.domain.model import State
+    from superbot.service.report import ReportRequest, record_report
+    from superbot.service.review import accept_reason
+
     store, now, f = runtime.store, runtime.now(), event.fields
     if event.kind == "approve":
         runtime.review.approve(event.task, f.get("note"), f.get("by"), now)

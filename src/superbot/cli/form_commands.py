@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from superbot.cli import cli
-from superbot.cli.runtime import Runtime
-from superbot.domain.periods import Period, month_of, parse_month
-from superbot.render.form import form_filename, form_words, form_workbook
-from superbot.service.errors import ServiceError
-from superbot.service.forms import FormImported, build_forms
-from superbot.service.status import PlanClock, load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.domain.periods import Period
+    from superbot.service.forms import FormImported
 
 
 @cli.command()
@@ -34,6 +34,12 @@ def form(runtime: Runtime, month: str | None, dept: str | None, output: Path) ->
     \b
     例：superbot form --month 2022-6 --dept 高新科 -o 填报表
     """
+    from superbot.domain.periods import month_of, parse_month
+    from superbot.render.form import form_filename, form_words, form_workbook
+    from superbot.service.errors import ServiceError
+    from superbot.service.forms import build_forms
+    from superbot.service.status import PlanClock, load_plan
+
     try:
         plan = load_plan(runtime.store)
         today = runtime.now().astimezone(PlanClock.of(plan.settings).zone).date()
@@ -79,6 +85,8 @@ def import_(runtime: Runtime, files: tuple[Path, ...], by: str | None) -> int:
     \b
     例：superbot import 填报表/*.xlsx --by 王丽
     """
+    from superbot.service.errors import ServiceError
+
     results: list[FormImported] = []
     for path in files:
         try:

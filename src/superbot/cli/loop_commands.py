@@ -3,23 +3,22 @@ command line."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.runtime import Runtime
-from superbot.service.delivery import REVIEW
-from superbot.service.errors import ServiceError
-from superbot.service.outbox import DispatchReport, RoundState
-from superbot.service.review import Decided, Waiting, accept_reason
-from superbot.service.status import load_plan
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.service.errors import ServiceError
+    from superbot.service.outbox import DispatchReport, RoundState
+    from superbot.service.review import Decided, Waiting
 
 # Telling the owner or the coordinators waits this long for retries before `superbot run`
 # takes over.
@@ -33,6 +32,7 @@ def _refuse(runtime: Runtime, error: ServiceError) -> int:
 
 def deliver(runtime: Runtime, kind: str, period: str) -> tuple[DispatchReport, RoundState]:
     """Send what was just queued for (kind, period) now; `superbot run` retries the rest."""
+    import asyncio
 
     async def drain() -> DispatchReport:
         try:
@@ -53,6 +53,9 @@ def review(runtime: Runtime, as_json: bool) -> int:
     \b
     例：superbot review
     """
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         waiting = runtime.review.queue(runtime.now())
@@ -98,6 +101,8 @@ def approve(runtime: Runtime, task: str, note: str | None, by: str | None) -> in
     \b
     例：superbot approve zcq8-4 --note 材料齐全 --by 王丽
     """
+    from superbot.service.errors import ServiceError
+
     try:
         decided = runtime.review.approve(task, note, by, runtime.now())
     except ServiceError as error:
@@ -116,6 +121,8 @@ def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> i
     \b
     例：superbot reject zcq8-4 --reason "缺少验收报告"
     """
+    from superbot.service.errors import ServiceError
+
     try:
         decided = runtime.review.reject(task, reason, by, runtime.now())
     except ServiceError as error:
@@ -124,6 +131,9 @@ def reject(runtime: Runtime, task: str, reason: str | None, by: str | None) -> i
 
 
 def _decided(runtime: Runtime, decided: Decided) -> int:
+    from superbot.service.delivery import REVIEW
+    from superbot.service.status import load_plan
+
     period = f"{decided.request.id}-{decided.request.status.value}"
     report, state = deliver(runtime, REVIEW, period)
     plan = load_plan(runtime.store)
@@ -151,6 +161,10 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
     \b
     例：superbot extend zcq8-2 --to 2023-3-31 --reason "土地审批未完成"
     """
+    from superbot.service.delivery import REVIEW
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import load_plan
+
     try:
         waiting = runtime.review.extend(task, to, reason, by, runtime.now())
     except ServiceError as error:
@@ -168,14 +182,18 @@ def extend(runtime: Runtime, task: str, to: date, reason: str | None, by: str | 
 @cli.command("accept-reason")
 @click.argument("task")
 @click.option("--reason", default=None, help="认可的理由，如“待区政府协调用地”（必填）")
-@click.option("--by", default=None, help="认可人（人员编号）")
+@click.option("--by", default=None, help="认可人（人员编号或姓名）")
 @click.pass_obj
 def accept_reason_command(runtime: Runtime, task: str, reason: str | None, by: str | None) -> int:
     """认可受阻任务的正当理由：任务仍受阻期间，按计分办法（scoring.excuse_accepted）不扣分。
 
     \b
-    例：superbot accept-reason zcq8-4 --reason "待区政府协调用地" --by 王丽
+    例：superbot accept-reason dls3-2 --reason "征迁协调权限在区政府" --by 王丽
     """
+    from superbot.service.errors import ServiceError
+    from superbot.service.review import accept_reason
+    from superbot.service.status import load_plan
+
     try:
         status = accept_reason(runtime.store, task, reason, by, runtime.now())
     except ServiceError as error:
@@ -216,6 +234,8 @@ def dossier(runtime: Runtime, task: str, fmt: str, output: Path | None) -> int:
     \b
     例：superbot dossier zcq8-1 --format docx
     """
+    from superbot.service.errors import ServiceError
+
     try:
         view = runtime.dossiers.build(task, runtime.now())
     except ServiceError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -67,6 +68,29 @@ class IndicatorValueType(click.ParamType[tuple[str, float]]):
             return name.strip(), float(number)
         except ValueError:
             self.fail(_say(ctx, "cli.bad_value", value=value), param, ctx)
+
+
+class ValuesOf(click.Choice[str]):
+    """The values of an enum of the domain as choices, looked up when first needed: a
+    command's module loads without the domain, so ``superbot --help`` starts at once."""
+
+    def __init__(self, enum: str, *, but: tuple[str, ...] = ()) -> None:
+        # Not Choice.__init__: it would read the values now.
+        self.enum, self.but = enum, but
+        self.case_sensitive = True
+        self._values: tuple[str, ...] | None = None
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._values is None:
+            module, _, name = self.enum.rpartition(".")
+            members = getattr(importlib.import_module(module), name)
+            self._values = tuple(m.value for m in members if m.value not in self.but)
+        return self._values
+
+    @choices.setter
+    def choices(self, values: tuple[str, ...]) -> None:
+        self._values = tuple(values)
 
 
 def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
 from superbot.cli.params import DAY
-from superbot.cli.runtime import Runtime
-from superbot.domain.crontab import Crontab, Schedule
-from superbot.domain.model import ScheduleKind
-from superbot.plan.load import LoadResult, Severity, read_plan_file
-from superbot.service.status import workday_calendar
-from superbot.service.sync import SyncResult, looks_renamed
-from superbot.service.sync import sync as sync_plan
-from superbot.store.db import make_engine, migrate
-from superbot.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.plan.load import LoadResult
+    from superbot.store.sql import SqlStore
 
 tasks_option = click.option(
     "--tasks",
@@ -31,6 +28,8 @@ tasks_option = click.option(
 
 def load_tasks(runtime: Runtime, tasks_path: Path | None, *, err: bool = False) -> LoadResult:
     """Load tasks.yaml and print every problem as ``PATH:LINE:COL: message``."""
+    from superbot.plan.load import Severity, read_plan_file
+
     result = read_plan_file(tasks_path or runtime.config.tasks_path)
     for problem in result.problems:
         message = runtime.say(problem.text)
@@ -68,6 +67,9 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool, yes: bool) ->
     例：superbot sync --dry-run
     例：superbot sync
     """
+    from superbot.service.sync import SyncResult, looks_renamed
+    from superbot.service.sync import sync as sync_plan
+
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))
@@ -106,6 +108,9 @@ def sync(runtime: Runtime, tasks_path: Path | None, dry_run: bool, yes: bool) ->
 
 
 def empty_store() -> SqlStore:
+    from superbot.store.db import make_engine, migrate
+    from superbot.store.sql import SqlStore
+
     engine = make_engine("sqlite://")
     migrate(engine)
     return SqlStore(engine)
@@ -129,6 +134,10 @@ def schedule(runtime: Runtime, tasks_path: Path | None, start: object, count: in
     \b
     例：superbot schedule --from 2022-9-25 -n 3
     """
+    from superbot.domain.crontab import Crontab, Schedule
+    from superbot.domain.model import ScheduleKind
+    from superbot.service.status import workday_calendar
+
     result = load_tasks(runtime, tasks_path)
     if result.plan is None:
         runtime.echo(runtime.render("cli/check.txt", result=result))

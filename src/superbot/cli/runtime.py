@@ -10,72 +10,53 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 import click
-import jinja2
-import telegram
-from sqlalchemy.exc import SQLAlchemyError
-from starlette.routing import BaseRoute
 
-from superbot.bot.app import Bot as BotApplication
-from superbot.bot.app import Webhook, build_application, webhook_routes
-from superbot.bot.sent import remember_task_messages
-from superbot.channels.app import AppChannel
-from superbot.channels.dingtalk import DingtalkChannel
-from superbot.channels.dingtalk_app import DingtalkAppChannel
-from superbot.channels.email import EmailChannel, SmtpSettings
-from superbot.channels.feishu import FeishuChannel
-from superbot.channels.feishu_app import FeishuAppChannel
-from superbot.channels.file import FileChannel
-from superbot.channels.imap import ImapInbox, ImapSettings
-from superbot.channels.mail_reader import read_mail
-from superbot.channels.smtp_inbound import InboundSmtp
-from superbot.channels.telegram import TelegramChannel, telegram_bot
-from superbot.channels.wecom import WecomChannel
-from superbot.channels.wecom_app import WecomAppChannel
-from superbot.channels.wecom_crypto import WecomCrypto
-from superbot.chat.answers import ChatAnswers
-from superbot.chat.app import ChatApp
-from superbot.chat.dingtalk import routes as dingtalk_routes
-from superbot.chat.dingtalk_stream import DingtalkStream
-from superbot.chat.feishu import FeishuEvents
-from superbot.chat.feishu import routes as feishu_routes
-from superbot.chat.feishu_ws import FeishuConnection
-from superbot.chat.wecom import routes as wecom_routes
 from superbot.config import Config
-from superbot.domain.periods import Period, start_of_day
 from superbot.domain.text import Text
-from superbot.render.environment import FALLBACK_LOCALE, LOCALES, Templates, make_environment
-from superbot.render.form import FormWorkbooks, form_states
-from superbot.render.mail_answer import MailAnswerRenderer
-from superbot.render.messages import MessageRenderer
-from superbot.render.terminal import Painter, table, truncate
-from superbot.server import HttpServer
-from superbot.server.health import health_routes
-from superbot.service.access import Access
-from superbot.service.conversation import Conversation
-from superbot.service.delivery import Delivery, Reach
-from superbot.service.dossier import Dossiers
-from superbot.service.forms import FormImport
-from superbot.service.mail import Handled, MailReplies, ReplyWay
-from superbot.service.outbox import Dispatcher, Item
-from superbot.service.ports import Channel, Receipt
-from superbot.service.review import Review
-from superbot.service.supervision import Supervision
-from superbot.store.accounts import SqlAccounts
-from superbot.store.conversations import SqlConversations
-from superbot.store.db import LeaderLock, UnsupportedDatabase, make_engine, migrate
-from superbot.store.evidence import FileEvidence
-from superbot.store.mail import SqlMail
-from superbot.store.metrics import SqlMetrics
-from superbot.store.outbox import SqlOutbox
-from superbot.store.sql import SqlStore
-from superbot.store.web import SqlLinks
-from superbot.web.app import WebView
 
-MailIntake = Callable[..., Awaitable[Handled]]
+# Every other part is imported where it is built: a command pays for what it uses, and
+# `superbot status` does not load Telegram, the chat apps or the mail readers.
+if TYPE_CHECKING:
+    import jinja2
+    import telegram
+
+    from superbot.bot.app import Bot as BotApplication
+    from superbot.bot.app import Webhook
+    from superbot.channels.app import AppChannel
+    from superbot.channels.imap import ImapInbox
+    from superbot.channels.smtp_inbound import InboundSmtp
+    from superbot.chat.app import ChatApp
+    from superbot.domain.periods import Period
+    from superbot.redaction import Redactor
+    from superbot.render.environment import Templates
+    from superbot.render.messages import MessageRenderer
+    from superbot.render.terminal import Painter
+    from superbot.server import HttpServer
+    from superbot.service.access import Access
+    from superbot.service.conversation import Conversation
+    from superbot.service.delivery import Delivery, Reach
+    from superbot.service.dossier import Dossiers
+    from superbot.service.forms import FormImport
+    from superbot.service.mail import Handled, MailReplies, ReplyWay
+    from superbot.service.outbox import Dispatcher, Item
+    from superbot.service.ports import Channel, Receipt
+    from superbot.service.review import Review
+    from superbot.service.supervision import Supervision
+    from superbot.store.accounts import SqlAccounts
+    from superbot.store.conversations import SqlConversations
+    from superbot.store.db import LeaderLock
+    from superbot.store.evidence import FileEvidence
+    from superbot.store.mail import SqlMail
+    from superbot.store.outbox import SqlOutbox
+    from superbot.store.sql import SqlStore
+    from superbot.store.web import SqlLinks
+    from superbot.web.app import WebView
+
+MailIntake = Callable[..., Awaitable["Handled"]]
 
 
 class Stream(Protocol):
@@ -109,6 +90,9 @@ class Runtime:
 
     @cached_property
     def store(self) -> SqlStore:
+        from superbot.store.db import make_engine, migrate
+        from superbot.store.sql import SqlStore
+
         engine = make_engine(self.config.database_url)
         migrate(engine)
         return SqlStore(engine)
@@ -116,10 +100,15 @@ class Runtime:
     @cached_property
     def leader(self) -> LeaderLock:
         """Who runs the schedules among instances on one PostgreSQL (SQLite: always this)."""
+        from superbot.store.db import LeaderLock
+
         return LeaderLock(self.store.engine)
 
     @cached_property
     def env(self) -> jinja2.Environment:
+        from superbot.render.environment import make_environment
+        from superbot.render.terminal import table, truncate
+
         env = make_environment(self.config.templates_dir)
         env.filters["truncate_width"] = truncate
         env.filters["table"] = table
@@ -128,9 +117,15 @@ class Runtime:
     @cached_property
     def locale(self) -> str:
         """SUPERBOT_LOCALE, else the synced plan's locale, else zh-CN."""
+        from superbot.render.environment import FALLBACK_LOCALE, LOCALES
+
         if self.config.locale in LOCALES:
             return self.config.locale
         if "store" in self.__dict__ or self.database_exists():
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from superbot.store.db import UnsupportedDatabase
+
             try:
                 plan = self.store.active_plan()
             except (UnsupportedDatabase, SQLAlchemyError):
@@ -147,6 +142,8 @@ class Runtime:
 
     @cached_property
     def templates(self) -> Templates:
+        from superbot.render.environment import Templates
+
         return Templates(self.env, self.locale)
 
     def say(self, text: Text) -> str:
@@ -158,6 +155,8 @@ class Runtime:
 
     @cached_property
     def paint(self) -> Painter:
+        from superbot.render.terminal import Painter
+
         colour = os.environ.get("NO_COLOR") is None and (
             os.environ.get("FORCE_COLOR") is not None or self.out.isatty()
         )
@@ -185,10 +184,14 @@ class Runtime:
 
     @cached_property
     def outbox(self) -> SqlOutbox:
+        from superbot.store.outbox import SqlOutbox
+
         return SqlOutbox(self.store.engine)
 
     @cached_property
     def reach(self) -> Reach:
+        from superbot.service.delivery import Reach
+
         return Reach(
             telegram=self.config.telegram_token is not None,
             email=self.config.smtp_url is not None,
@@ -198,6 +201,14 @@ class Runtime:
 
     @cached_property
     def renderer(self) -> MessageRenderer:
+        from superbot.channels.dingtalk import DingtalkChannel
+        from superbot.channels.dingtalk_app import DingtalkAppChannel
+        from superbot.channels.feishu import FeishuChannel
+        from superbot.channels.feishu_app import FeishuAppChannel
+        from superbot.channels.wecom import WecomChannel
+        from superbot.channels.wecom_app import WecomAppChannel
+        from superbot.render.messages import MessageRenderer
+
         robots = (WecomChannel, DingtalkChannel, FeishuChannel)
         apps = (WecomAppChannel, DingtalkAppChannel, FeishuAppChannel)
         limits = {c.name: c.max_body_bytes for c in (*robots, *apps)}
@@ -205,6 +216,8 @@ class Runtime:
 
     @cached_property
     def delivery(self) -> Delivery:
+        from superbot.service.delivery import Delivery
+
         return Delivery(
             self.store,
             self.outbox,
@@ -218,6 +231,8 @@ class Runtime:
 
     @cached_property
     def telegram_bot(self) -> telegram.Bot | None:
+        from superbot.channels.telegram import telegram_bot
+
         if self.config.telegram_token is None:
             return None
         return telegram_bot(self.config.telegram_token, self.config.telegram_api_url)
@@ -225,6 +240,13 @@ class Runtime:
     @cached_property
     def channels(self) -> dict[str, Channel]:
         """Every channel this configuration can use, by name."""
+        from superbot.channels.dingtalk import DingtalkChannel
+        from superbot.channels.email import EmailChannel, SmtpSettings
+        from superbot.channels.feishu import FeishuChannel
+        from superbot.channels.file import FileChannel
+        from superbot.channels.telegram import TelegramChannel
+        from superbot.channels.wecom import WecomChannel
+
         environ = dict(self.config.environ or {})
         channels: dict[str, Channel] = {
             "wecom": WecomChannel(environ),
@@ -244,6 +266,10 @@ class Runtime:
     @cached_property
     def app_channels(self) -> dict[str, AppChannel]:
         """The chat apps configured, by the channel people are bound on."""
+        from superbot.channels.dingtalk_app import DingtalkAppChannel
+        from superbot.channels.feishu_app import FeishuAppChannel
+        from superbot.channels.wecom_app import WecomAppChannel
+
         config = self.config
         found: dict[str, AppChannel] = {}
         if config.dingtalk is not None:
@@ -264,18 +290,38 @@ class Runtime:
     @cached_property
     def review(self) -> Review:
         """办结 and 延期 requests; whoever asks and decides is told through the outbox."""
+        from superbot.service.review import Review
+
         return Review(self.store, self.delivery, self.conversations)
 
     @cached_property
     def dossiers(self) -> Dossiers:
+        from superbot.service.dossier import Dossiers
+
         return Dossiers(self.store, self.conversations)
 
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Takes the configuration's secrets out of any text: errors, log lines."""
+        from superbot.redaction import Redactor
+
+        return Redactor.of(self.config)
+
     def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
+        from superbot.bot.sent import remember_task_messages
+        from superbot.service.outbox import Dispatcher
+
         return Dispatcher(
             self.outbox,
             self.channels,
             clock=self.now,
             sleep=sleep,
+            lease=timedelta(seconds=self.config.outbox_lease),
+            renew=timedelta(seconds=self.config.outbox_lease / 3),
+            on_misconfigured=lambda channel, reason: self.delivery.notify_misconfigured(
+                channel, reason, self.now()
+            ),
+            redact=self.redactor,
             on_sent={
                 "telegram": remember_task_messages(self.conversation),
                 "email": self._remember_email,
@@ -292,14 +338,20 @@ class Runtime:
 
     @cached_property
     def accounts(self) -> SqlAccounts:
+        from superbot.store.accounts import SqlAccounts
+
         return SqlAccounts(self.store.engine)
 
     @cached_property
     def conversations(self) -> SqlConversations:
+        from superbot.store.conversations import SqlConversations
+
         return SqlConversations(self.store.engine)
 
     @cached_property
     def conversation(self) -> Conversation:
+        from superbot.service.conversation import Conversation
+
         return Conversation(
             self.store,
             self.accounts,
@@ -312,19 +364,30 @@ class Runtime:
 
     @cached_property
     def mail(self) -> SqlMail:
+        from superbot.store.mail import SqlMail
+
         return SqlMail(self.store.engine)
 
     @cached_property
     def evidence(self) -> FileEvidence:
+        from superbot.store.evidence import FileEvidence
+
         return FileEvidence(self.store.engine, self.config.files_dir)
 
     @cached_property
     def forms(self) -> FormImport:
+        from superbot.render.environment import LOCALES
+        from superbot.render.form import FormWorkbooks, form_states
+        from superbot.service.forms import FormImport
+
         states = {locale: form_states(self.env, locale) for locale in LOCALES}
         return FormImport(self.store, FormWorkbooks(states))
 
     @cached_property
     def mail_replies(self) -> MailReplies:
+        from superbot.render.mail_answer import MailAnswerRenderer
+        from superbot.service.mail import MailReplies
+
         return MailReplies(
             self.store,
             self.conversation,
@@ -360,6 +423,7 @@ class Runtime:
     def mail_intake(self, dispatch: Callable[[], Awaitable[object]]) -> MailIntake:
         """What the IMAP poller and the SMTP listener hand each received mail to: handled,
         then its answer sent at once rather than at the next tick."""
+        from superbot.channels.mail_reader import read_mail
 
         async def take(raw: bytes, recipients: tuple[str, ...] = ()) -> Handled:
             handled = self.mail_replies.handle(read_mail(raw, recipients), self.now())
@@ -370,12 +434,16 @@ class Runtime:
         return take
 
     def imap_inbox(self, intake: MailIntake) -> ImapInbox | None:
+        from superbot.channels.imap import ImapInbox, ImapSettings
+
         if self.config.imap_url is None:
             return None
         handled_folder = self.text("mail.handled_folder")
         return ImapInbox(ImapSettings.from_url(self.config.imap_url, handled_folder), intake)
 
     def inbound_smtp(self, intake: MailIntake) -> InboundSmtp | None:
+        from superbot.channels.smtp_inbound import InboundSmtp
+
         if self.config.inbound_smtp is None:
             return None
         return InboundSmtp(self.config.inbound_smtp, intake)
@@ -387,6 +455,8 @@ class Runtime:
     ) -> BotApplication | None:
         """The Telegram bot's Application (None without ``TELEGRAM_BOT_TOKEN``). It has a Bot
         of its own: the Telegram channel shuts its Bot down when it closes."""
+        from superbot.bot.app import build_application
+
         if self.config.telegram_token is None:
             return None
         return build_application(
@@ -418,6 +488,9 @@ class Runtime:
     def chat_apps(
         self, supervision: Supervision, dispatch: Callable[[], Awaitable[object]]
     ) -> dict[str, ChatApp]:
+        from superbot.chat.answers import ChatAnswers
+        from superbot.chat.app import ChatApp
+
         answers = ChatAnswers(self.templates)
         return {
             platform: ChatApp(
@@ -443,6 +516,18 @@ class Runtime:
     ) -> Inbound:
         """What takes requests from outside: the HTTP server's routes (when something needs
         them, or SUPERBOT_HTTP asks for the server) and the connections superbot opens."""
+        from starlette.routing import BaseRoute
+
+        from superbot.bot.app import webhook_routes
+        from superbot.channels.wecom_crypto import WecomCrypto
+        from superbot.chat.dingtalk import routes as dingtalk_routes
+        from superbot.chat.dingtalk_stream import DingtalkStream
+        from superbot.chat.feishu import FeishuEvents
+        from superbot.chat.feishu import routes as feishu_routes
+        from superbot.chat.feishu_ws import FeishuConnection
+        from superbot.chat.wecom import routes as wecom_routes
+        from superbot.server import HttpServer
+
         config = self.config
         routes: list[BaseRoute] = []
         streams: list[Stream] = []
@@ -486,6 +571,9 @@ class Runtime:
             optional = not needed and config.http is None and config.web_url is None
             needed = True
         if needed:  # wherever the server runs, it says whether this instance is well
+            from superbot.server.health import health_routes
+            from superbot.store.metrics import SqlMetrics
+
             routes += health_routes(
                 SqlMetrics(self.store.engine), lambda: self.leader.held, self.now
             )
@@ -497,20 +585,28 @@ class Runtime:
 
     @cached_property
     def links(self) -> SqlLinks:
+        from superbot.store.web import SqlLinks
+
         return SqlLinks(self.store.engine)
 
     @cached_property
     def access(self) -> Access:
+        from superbot.service.access import Access
+
         return Access(self.links, self.delivery, lambda path: self.config.web_base + path)
 
     def _report_link(self, person_id: str, month: Period, now: datetime) -> str:
         """A reminder's 填报 link: open until the round's month is over, in the plan's zone."""
+        from superbot.domain.periods import start_of_day
+
         plan = self.store.active_plan()
         zone = plan.zone if plan is not None else ZoneInfo("UTC")
         until = start_of_day(month.last + timedelta(days=1), zone)
         return self.access.report_link(person_id, month.key, until, now)
 
     def web_view(self, dispatch: Callable[[], Awaitable[object]] | None = None) -> WebView:
+        from superbot.web.app import WebView
+
         return WebView(
             store=self.store,
             access=self.access,

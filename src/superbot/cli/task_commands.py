@@ -7,36 +7,18 @@ import mimetypes
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from superbot.cli import cli
-from superbot.cli.loop_commands import deliver
-from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, in_zone
-from superbot.cli.runtime import Runtime
-from superbot.domain.lights import Light
-from superbot.domain.model import State
-from superbot.domain.periods import local_day
-from superbot.service.delivery import REVIEW
-from superbot.service.errors import NotSynced, ServiceError
-from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
-from superbot.service.report import (
-    ReportRequest,
-    lower_than_last,
-    record_report,
-    report_history,
-    undo_report,
-    validated_report,
-)
-from superbot.service.status import (
-    TaskStatus,
-    by_urgency,
-    load_plan,
-    task_status,
-    task_statuses,
-)
+from superbot.cli.params import DAY, INDICATOR_VALUE, MOMENT, ValuesOf, in_zone
+
+if TYPE_CHECKING:
+    from superbot.cli.runtime import Runtime
+    from superbot.service.errors import ServiceError
+    from superbot.service.status import TaskStatus
 
 
 def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
@@ -51,7 +33,7 @@ def _refuse(runtime: Runtime, error: ServiceError, status: int) -> int:
 @click.option(
     "--light",
     "lights",
-    type=click.Choice([light.value for light in Light]),
+    type=ValuesOf("superbot.domain.lights.Light"),
     multiple=True,
     help="只看某种灯，可重复",
 )
@@ -80,6 +62,10 @@ def status(
     例：superbot status --lead 高新科 --light red
     例：superbot status --as-of 2022-6-30 --json
     """
+    from superbot.domain.lights import Light
+    from superbot.service.errors import NotSynced, ServiceError
+    from superbot.service.status import by_urgency, load_plan, task_statuses
+
     try:
         plan = load_plan(runtime.store)
         zone = ZoneInfo(plan.settings.timezone)
@@ -148,7 +134,7 @@ def _as_json(runtime: Runtime, s: TaskStatus, zone: ZoneInfo) -> dict[str, Any]:
 )
 @click.option(
     "--state",
-    type=click.Choice([s.value for s in State if s is not State.DONE]),
+    type=ValuesOf("superbot.domain.model.State", but=("done",)),
     default=None,
     help="on_track 正常、at_risk 有风险、blocked 受阻；只报状态时可不写 --percent（沿用上次进度）",
 )
@@ -189,6 +175,19 @@ def report(
     例：superbot report zcq8-3 --state blocked --note 资金未到位
     """
     # "受阻" or "有风险" alone is a report, as in the bot: the last percent stands.
+    from superbot.cli.loop_commands import deliver
+    from superbot.domain.model import State
+    from superbot.domain.periods import local_day
+    from superbot.service.delivery import REVIEW
+    from superbot.service.errors import ServiceError
+    from superbot.service.report import (
+        ReportRequest,
+        lower_than_last,
+        record_report,
+        validated_report,
+    )
+    from superbot.service.status import load_plan
+
     state_alone = percent is None and not done and state in (State.BLOCKED, State.AT_RISK)
     if (percent is None) == (not done) and not state_alone:
         raise click.UsageError(runtime.text("cli.percent_or_done"))
@@ -259,6 +258,8 @@ def report(
 
 def _evidence_files(runtime: Runtime, paths: tuple[Path, ...]) -> list[tuple[Path, bytes]] | None:
     """The files' contents; None (and why, on stderr) when one is too big or too many."""
+    from superbot.service.mail import MAX_FILE_BYTES, MAX_FILES
+
     if len(paths) > MAX_FILES:
         runtime.echo(
             runtime.text("cli.evidence_too_many", count=len(paths), limit=MAX_FILES), err=True
@@ -289,6 +290,10 @@ def history(runtime: Runtime, task: str, as_json: bool) -> int:
     \b
     例：superbot history zcq8-1
     """
+    from superbot.service.errors import ServiceError
+    from superbot.service.report import report_history
+    from superbot.service.status import load_plan
+
     try:
         plan = load_plan(runtime.store)
         found = report_history(runtime.store, task)
@@ -331,6 +336,11 @@ def undo(runtime: Runtime, report_id: int) -> int:
     \b
     例：superbot undo 42（编号见 superbot history）
     """
+    from superbot.domain.periods import local_day
+    from superbot.service.errors import ServiceError
+    from superbot.service.report import undo_report
+    from superbot.service.status import load_plan, task_status
+
     try:
         plan = load_plan(runtime.store)
         withdrawn = undo_report(runtime.store, report_id, runtime.now())

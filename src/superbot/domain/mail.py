@@ -20,7 +20,7 @@ without naming another task continue it. Tokens are what superbot put in the rem
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: tokens get retyped
@@ -73,6 +73,38 @@ _FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF
 class TaskName:
     id: str
     title: str
+
+
+class TaskNames:
+    """The tasks a reply may name, indexed by id and by title: reading a line costs a few
+    lookups, whether the plan has 100 tasks or 100,000."""
+
+    def __init__(self, tasks: Iterable[TaskName]) -> None:
+        self.by_id: dict[str, TaskName] = {}
+        self.by_title: dict[str, TaskName] = {}
+        for task in tasks:  # plan order: of two tasks with one title, the first is named
+            self.by_id.setdefault(task.id.lower(), task)
+            title = _fold(task.title)
+            if title:
+                self.by_title.setdefault(title, task)
+        self.id_lengths = sorted({len(i) for i in self.by_id}, reverse=True)
+        self.title_lengths = sorted({len(t) for t in self.by_title}, reverse=True)
+
+    def by_id_at_start(self, text: str) -> TaskName | None:
+        """The longest id that ``text`` begins with as a whole word."""
+        for length in self.id_lengths:
+            task = self.by_id.get(text[:length])
+            if task is not None and _ends_word(text, length):
+                return task
+        return None
+
+    def by_title_at_start(self, text: str) -> TaskName | None:
+        """The longest title that ``text`` begins with."""
+        for length in self.title_lengths:
+            task = self.by_title.get(text[:length])
+            if task is not None:
+                return task
+        return None
 
 
 @dataclass(frozen=True)
@@ -142,7 +174,9 @@ def subject_task(subject: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
-def lines_by_task(text: str, tasks: Sequence[TaskName], only: str | None = None) -> list[Line]:
+def lines_by_task(
+    text: str, tasks: Sequence[TaskName] | TaskNames, only: str | None = None
+) -> list[Line]:
     """Split a reply into what it says per task.
 
     A line that begins with a task's id or title (after a list marker or a bracket) starts
@@ -150,6 +184,7 @@ def lines_by_task(text: str, tasks: Sequence[TaskName], only: str | None = None)
     reminder held one task, or the subject names it), lines that name no task are about it.
     A greeting before the first task (``王科长：``) is not a line about anything.
     """
+    names = tasks if isinstance(tasks, TaskNames) else TaskNames(tasks)
     found: list[Line] = []
     current: str | None = only
     buffer: list[str] = []
@@ -164,7 +199,7 @@ def lines_by_task(text: str, tasks: Sequence[TaskName], only: str | None = None)
         line = raw.strip()
         if not line:
             continue
-        named = _named(line, tasks)
+        named = _named(line, names)
         if named is not None:
             task_id, rest = named
             flush()
@@ -187,26 +222,24 @@ def _merged(lines: list[Line]) -> list[Line]:
     return [Line(task_id, "\n".join(texts)) for task_id, texts in merged.items()]
 
 
-def _named(line: str, tasks: Sequence[TaskName]) -> tuple[str, str] | None:
+def _named(line: str, tasks: TaskNames) -> tuple[str, str] | None:
     """(task id, the rest of the line) when the line begins by naming a task."""
     plain = _LIST_MARKER.sub("", line, count=1)
     # A copied reminder line: 【红灯】高新技术产业投资攻坚（zcq8-1）
     plain = re.sub(r"^[【\[](?:红灯|黄灯|绿灯|已办结|red|yellow|green|done)[】\]]\s*", "", plain)
     folded = _fold(plain)
-    for task in sorted(tasks, key=lambda t: -len(t.id)):
-        ident = task.id.lower()
-        stripped = folded.lstrip(_BRACKETS + "#")
-        if stripped.startswith(ident) and _ends_word(stripped, len(ident)):
-            return task.id, _rest(plain, len(folded) - len(stripped) + len(ident))
-    for task in sorted(tasks, key=lambda t: -len(t.title)):
-        title = _fold(task.title)
-        stripped = folded.lstrip(_BRACKETS)
-        if title and stripped.startswith(title):
-            offset = len(folded) - len(stripped) + len(title)
-            rest = _rest(plain, offset)
-            # …（zcq8-1） after the title, as the reminder writes it
-            rest = re.sub(rf"^[（(]\s*{re.escape(task.id)}\s*[）)]", "", rest, flags=re.I)
-            return task.id, rest.strip(_BRACKETS + " :：,，、")
+    stripped = folded.lstrip(_BRACKETS + "#")
+    task = tasks.by_id_at_start(stripped)
+    if task is not None:
+        return task.id, _rest(plain, len(folded) - len(stripped) + len(task.id))
+    stripped = folded.lstrip(_BRACKETS)
+    task = tasks.by_title_at_start(stripped)
+    if task is not None:
+        offset = len(folded) - len(stripped) + len(_fold(task.title))
+        rest = _rest(plain, offset)
+        # …（zcq8-1） after the title, as the reminder writes it
+        rest = re.sub(rf"^[（(]\s*{re.escape(task.id)}\s*[）)]", "", rest, flags=re.I)
+        return task.id, rest.strip(_BRACKETS + " :：,，、")
     return None
 
 

@@ -38,6 +38,23 @@ class Pacer:
             self._sent.setdefault(limit.key, deque()).append(at)
         return at - now
 
+    def room(self, limit: Limit, now: float, horizon: float) -> int:
+        """How many more sends under ``limit`` could be booked to go out by ``now + horizon``:
+        what a dispatcher may claim without holding rows it cannot send within its lease."""
+        if self._blocked.get(limit.key, now) > now + horizon:
+            return 0
+        booked = len(self._window(limit.key, now - limit.per_seconds))
+        allowed = limit.count + int(limit.count * horizon / limit.per_seconds)
+        return max(0, allowed - booked)
+
+    def settle(self, key: str, at: float) -> None:
+        """The last send booked under ``key`` finished only at ``at``: count it from then.
+        For a key whose sends go one at a time (one recipient), so that a slow answer does
+        not let the next message reach the remote side sooner than its limit allows."""
+        window = self._sent.get(key)
+        if window and window[-1] < at:
+            window[-1] = at
+
     def block(self, key: str, until: float) -> None:
         """The remote side said "retry after": nothing goes to ``key`` before ``until``."""
         self._blocked[key] = max(until, self._blocked.get(key, until))

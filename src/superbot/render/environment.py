@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -41,9 +42,28 @@ def make_environment(override: Path | None = None) -> jinja2.Environment:
             "num": number,
             "ymd": ymd,
             "hm": hour_minute,
+            "failure": failure,
         }
     )
     return env
+
+
+# A delivery failure superbot itself found is stored as a key (``delivery.unconfigured:email``)
+# and worded here in the reader's language; what a server said is shown as it said it.
+FAILURE_KEY = re.compile(r"^delivery\.(?P<name>[a-z_]+)(?::(?P<arg>.*))?$")
+
+
+@jinja2.pass_context
+def failure(context: jinja2.runtime.Context, error: str | None) -> str:
+    found = FAILURE_KEY.match(error or "")
+    if found is None:
+        return error or ""
+    locale = (context.name or FALLBACK_LOCALE).split("/", 1)[0]
+    words = context.environment.get_template(f"{locale}/texts/delivery.j2").module
+    say = getattr(words, found["name"], None)
+    if say is None:
+        return error or ""
+    return str(say(found["arg"] or "")).strip()
 
 
 def points(value: float) -> int:

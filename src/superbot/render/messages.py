@@ -51,7 +51,15 @@ from superbot.service import buttons
 from superbot.service.dossier import Dossier
 from superbot.service.escalation import EscalationView
 from superbot.service.forms import FormView
-from superbot.service.ports import Attachment, Button, InviteMail, Message, Part, PlanNotice
+from superbot.service.ports import (
+    Attachment,
+    Button,
+    ConfigNotice,
+    InviteMail,
+    Message,
+    Part,
+    PlanNotice,
+)
 from superbot.service.review import Decided, Waiting
 from superbot.service.status import TaskStatus
 from superbot.service.views import Bulletin, DigestView, LoginLinkView, ReminderView
@@ -69,8 +77,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The first means "as many as the template shows by default".
 CAPS = (1_000_000, 30, 20, 10, 5, 3, 1, 0)
 
-# What ``superbot bulletin --format`` writes; pdf is the docx, converted (render/pdf.py).
-DOCUMENT_FORMATS = ("docx", "xlsx", "html", "md", "pdf")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -126,7 +132,7 @@ class MessageRenderer:
                 self._render("bulletin/document.html", **context).encode(),
                 HTML_MIME,
             )
-            return [Part("", Message(subject, summary, attachments=(document,)))]
+            return _with_document(subject, summary, document)
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "bulletin/robot.md", **context))]
         # The 公文 a 督查科 files, beside the workbook it sorts and filters: as issued.
@@ -159,6 +165,24 @@ class MessageRenderer:
         if channel in ROBOTS or channel in APPS:
             return [Part("", self._robot(channel, subject, "plan_notice/robot.md", notice=notice))]
         return [Part("", self._email(subject, "plan_notice", notice=notice))]
+
+    def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]:
+        _check(channel)
+        subject = self._line("config_notice/subject.txt", notice=notice)
+        if channel == TELEGRAM:
+            return [
+                Part(
+                    "",
+                    Message(
+                        subject, self._telegram_one("config_notice/telegram.html", notice=notice)
+                    ),
+                )
+            ]
+        if channel in ROBOTS or channel in APPS:
+            return [
+                Part("", self._robot(channel, subject, "config_notice/robot.md", notice=notice))
+            ]
+        return [Part("", self._email(subject, "config_notice", notice=notice))]
 
     def operations(self, text: Text, channel: str) -> list[Part]:
         """Something about superbot itself, for the coordinators: one sentence."""
@@ -196,7 +220,7 @@ class MessageRenderer:
         attachment = Attachment(self._escalation_filename(view, "docx"), word, DOCX_MIME)
         if channel == TELEGRAM:
             body = self._telegram_one("escalation/telegram.html", view=view)
-            return [Part("", Message(subject, body, attachments=(attachment,)))]
+            return _with_document(subject, body, attachment)
         if channel in ROBOTS:
             return [Part("", self._robot(channel, subject, "escalation/robot.md", view=view))]
         return [Part("", self._email(subject, "escalation", (attachment,), view=view))]
@@ -518,3 +542,12 @@ def escape_markdown(text: object, flavour: str = "markdown") -> str:
     if flavour == "wecom":
         return value.translate(_FULL_WIDTH_ANGLES)
     return value.translate(_ENTITIES)
+
+
+def _with_document(subject: str, text: str, document: Attachment) -> list[Part]:
+    """A text and its document are two things the recipient sees, so two outbox rows: a
+    failed upload is sent again without the text."""
+    return [
+        Part("", Message(subject, text)),
+        Part("document", Message(subject, "", attachments=(document,))),
+    ]

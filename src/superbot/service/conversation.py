@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from superbot.domain.lights import Light
-from superbot.domain.mail import TaskName, lines_by_task
+from superbot.domain.mail import lines_by_task
 from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
 from superbot.domain.progress import Reading, read_extension, read_new_date, read_progress
@@ -321,7 +321,7 @@ class Conversation:
             # the text names.
             outcome = self.text(sender, message_ref, text, reply_to=None, edited=False, now=now)
             return (outcome,) if outcome is not None else ()
-        names = [TaskName(t.id, t.title) for t in plan.tasks]
+        names = plan.task_names
         named = [line for line in lines_by_task(text, names) if line.task_id is not None]
         if not named and step is not None:
             if step.step == NOTE_STEP and step.task_id and read_progress(text).has_progress:

@@ -25,8 +25,8 @@ from superbot.service.digest import build_digest
 from superbot.service.escalation import recipients
 from superbot.service.issuing import issue_bulletin
 from superbot.service.mail import RefusedMail, ReplyWay
-from superbot.service.outbox import NewItem, Outbox, dedupe_key
-from superbot.service.ports import InviteMail, Message, Part, PlanNotice, Renderer
+from superbot.service.outbox import UNREACHABLE, NewItem, Outbox, dedupe_key
+from superbot.service.ports import ConfigNotice, InviteMail, Message, Part, PlanNotice, Renderer
 from superbot.service.reminders import build_reminders
 from superbot.service.review import Decided, EvidenceFiles, Waiting, review_queue
 from superbot.service.status import PlanClock, load_plan, read_statuses
@@ -36,12 +36,12 @@ from superbot.service.views import LoginLinkView, ReminderView, Silence
 # The token and addresses a person's reminder email is answered with (service.mail).
 ReplyWays = Callable[[str, str, str, Sequence[str], datetime], ReplyWay]
 
-UNREACHABLE = "none"
 PLAN_NOTICE = "plan"
 OPERATIONS = "operations"  # something about superbot itself the coordinators must know
 NUDGE = "nudge"  # a coordinator's /remind
 ESCALATION = "escalation"  # a 督办单, 专函 or 约谈 proposal
 REVIEW = "review"  # a request to review, a decision to tell
+CONFIG = "config"  # a channel refused our configuration
 INVITE = "invite"  # a person's own binding code, by email
 LOGIN = "login"  # a login link for the web view
 
@@ -287,6 +287,34 @@ class Delivery:
         ]
         return self.outbox.enqueue(items, now)
 
+    def notify_misconfigured(self, channel: str, reason: str, now: datetime) -> int:
+        """A channel refused our configuration: tell the coordinators through the others
+        (once a day per channel, however many processes find it)."""
+        plan = load_plan(self.store)
+        others = replace(
+            self.reach,
+            telegram=self.reach.telegram and channel != "telegram",
+            email=self.reach.email and channel != "email",
+            apps=frozenset(a for a in self.reach.apps if app_channel(a) != channel),
+        )
+        notice = ConfigNotice(channel, reason)
+        period = f"{channel}:{now.date().isoformat()}"
+        items = [
+            item
+            for person_id in plan.coordinators
+            if person_id in plan.people
+            for item in self._to_person(
+                plan,
+                CONFIG,
+                period,
+                plan.people[person_id],
+                lambda c: self.renderer.config_notice(notice, c),
+                reach=others,
+            )
+            if item.channel != UNREACHABLE
+        ]
+        return self.outbox.enqueue(items, now)
+
     def tell_coordinators(self, text: Text, period: str, now: datetime) -> int:
         """Something about superbot itself (another instance polls the bot, say): told once
         per ``period`` however many times it happens."""
@@ -420,8 +448,10 @@ class Delivery:
         period: str,
         person: Person,
         render: Callable[[str], Sequence[Part]],
+        reach: Reach | None = None,
     ) -> Iterable[NewItem]:
-        routes = self.reach.person(person, plan.accounts.get(person.id, ()), plan.settings.channels)
+        reach = reach or self.reach
+        routes = reach.person(person, plan.accounts.get(person.id, ()), plan.settings.channels)
         if not routes:
             yield NewItem(
                 dedupe_key(kind, period, UNREACHABLE, person.id),
@@ -431,7 +461,12 @@ class Delivery:
                 person.id,
                 Message(subject="", body=""),
                 person_id=person.id,
-                failed_reason="not bound on any channel superbot is configured for",
+                # Worded by the templates (texts/delivery.j2) in the reader's language.
+                failed_reason=(
+                    "delivery.unreachable_smtp"
+                    if person.email and not reach.email
+                    else "delivery.unreachable"
+                ),
             )
             return
         for channel, recipient in routes:

@@ -147,7 +147,7 @@ class Dossiers:
         ]
 
     def _reports_and_requests(self, task: Task, plan: ActivePlan, zone: ZoneInfo) -> list[Event]:
-        reports = self.store.task_reports(task.id)
+        reports = self.store.task_reports(task.id, withdrawn=True)  # the file keeps them, marked
         ids = [r.id for r in reports if r.id is not None]
         evidence = self.files.evidence(ids) if self.files is not None and ids else {}
         events = [

@@ -70,10 +70,20 @@ class ChannelError(Exception):
     backoff, no sooner than ``retry_after`` seconds when the remote side said so.
     """
 
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        configuration: bool = False,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        # Our configuration is wrong (a bad token, API root or SMTP password): no recipient's
+        # fault, so their messages are held until it is fixed instead of failing.
+        self.configuration = configuration
 
 
 class Channel(Protocol):
@@ -138,6 +148,8 @@ class Renderer(Protocol):
 
     def plan_problems(self, notice: PlanNotice, channel: str) -> list[Part]: ...
 
+    def config_notice(self, notice: ConfigNotice, channel: str) -> list[Part]: ...
+
     def operations(self, text: Text, channel: str) -> list[Part]: ...
 
     def login_link(self, view: LoginLinkView, channel: str) -> list[Part]: ...
@@ -155,6 +167,15 @@ class PlanNotice:
     applied: bool
     recovered: bool = False  # applied after the coordinators were told it was broken
     held: int = 0  # not applied: it would archive this many tasks (``lines`` lists them)
+
+
+@dataclass(frozen=True)
+class ConfigNotice:
+    """A channel refused our configuration (token, API root, password): its messages are
+    held; the coordinators hear it through another channel."""
+
+    channel: str
+    reason: str
 
 
 @dataclass(frozen=True)

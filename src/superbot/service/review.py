@@ -172,7 +172,7 @@ class Review:
         """A 延期申请: refused, with why, when the due date has passed or nothing would move."""
         plan = load_plan(self.store)
         task = _task(self.store, plan, task_ref)
-        _person(plan, by)
+        by = _person_id(plan, by)
         why = " ".join((reason or "").split())
         if not why:
             raise ServiceError("review.reason_required", kind="extension")
@@ -261,6 +261,7 @@ class Review:
         plan = load_plan(self.store)
         task = _task(self.store, plan, task_ref)
         decider = _person(plan, by)
+        by = decider.id if decider else None  # a name typed for the id
         pending = waiting(self.store.requests([task.id]), task.id)
         if pending is None or (request_id is not None and pending.id != request_id):
             raise ServiceError("review.nothing_waiting", task=task.title, id=task.id)
@@ -292,7 +293,7 @@ def accept_reason(
     blocked; with ``scoring.excuse_accepted`` the ranking leaves the task out meanwhile."""
     plan = load_plan(store)
     task = _task(store, plan, task_ref)
-    _person(plan, by)
+    person = _person(plan, by)
     why = " ".join((note or "").split())
     if not why:
         raise ServiceError("review.reason_required", kind="accept")
@@ -302,7 +303,7 @@ def accept_reason(
     status = task_status(store, plan, task.id, today)
     if status.assessment.state is not State.BLOCKED or status.light is Light.DONE:
         raise ServiceError("review.not_blocked", task=task.title)
-    store.accept_reason(task.id, now, by, why)
+    store.accept_reason(task.id, now, person.id if person else None, why)
     return task_status(store, plan, task.id, today)
 
 
@@ -316,6 +317,11 @@ def _task(store: Store, plan: ActivePlan, typed: str) -> Task:
     raise ServiceError(
         "report.unknown_task", id=typed, suggestion=closest(word, [t.id for t in plan.tasks])
     )
+
+
+def _person_id(plan: ActivePlan, typed: str | None) -> str | None:
+    found = _person(plan, typed)
+    return found.id if found else None
 
 
 def _person(plan: ActivePlan, person_id: str | None) -> Person | None:

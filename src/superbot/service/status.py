@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -73,14 +73,22 @@ class LoopFacts:
     values: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
-def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
-    requests = store.requests()
+def loop_facts(
+    store: Store, plan: ActivePlan, until: datetime, tasks: Sequence[Task] | None = None
+) -> LoopFacts:
+    """For ``tasks`` (default: all of the plan's): a reply's light reads its task's alone."""
+    ids = None if tasks is None else [t.id for t in tasks]
+    requests = store.requests(ids)
     # Read only where the scheme uses them: a default plan's status costs no extra query.
-    excused = excused_tasks(store, until) if plan.settings.scoring.excuse_accepted else frozenset()
+    excused = (
+        excused_tasks(store, until, task_ids=ids)
+        if plan.settings.scoring.excuse_accepted
+        else frozenset()
+    )
     rules = plan.settings.rules
     values: dict[str, dict[str, float]] = {}
     if rules.indicator_yellow is not None or rules.indicator_red is not None:
-        for (task_id, indicator_id), (value, _) in store.latest_values(until).items():
+        for (task_id, indicator_id), (value, _) in store.latest_values(until, ids).items():
             values.setdefault(task_id, {})[indicator_id] = value
     if not requests:
         return LoopFacts(excused=excused, values=values)
@@ -92,17 +100,22 @@ def loop_facts(store: Store, plan: ActivePlan, until: datetime) -> LoopFacts:
             task_id: local_day(r.requested_at, zone)
             for task_id, r in pending_claims(requests, until).items()
         },
-        dues=dues({t.id: t.due for t in plan.tasks}, requests, until),
+        dues=dues({t.id: t.due for t in (plan.tasks if tasks is None else tasks)}, requests, until),
     )
 
 
 def excused_tasks(
-    store: Store, until: datetime, accepted_by: datetime | None = None
+    store: Store,
+    until: datetime,
+    accepted_by: datetime | None = None,
+    task_ids: Collection[str] | None = None,
 ) -> frozenset[str]:
     """Tasks 受阻 at ``until`` whose reason a coordinator accepted (by ``accepted_by``, ``until``
     when not given) since they last became blocked: an acceptance holds while the task stays
     blocked, not for a later blockage."""
     accepted = store.accepted_reasons(accepted_by or until)
+    if task_ids is not None:
+        accepted = {t: times for t, times in accepted.items() if t in task_ids}
     excused = set()
     for task_id, times in accepted.items():
         progress = [r for r in store.task_reports(task_id) if r.is_progress and r.at <= until]
@@ -206,7 +219,7 @@ def task_status(store: Store, plan: ActivePlan, task_id: str, as_of: date) -> Ta
     clock = PlanClock.of(plan.settings)
     until = end_of_day(as_of, clock.zone)
     latest = store.latest_progress(until, task_ids=[task_id])
-    facts = loop_facts(store, plan, until)
+    facts = loop_facts(store, plan, until, [task])
     return _status(plan, task, latest.get(task_id), as_of, clock, facts)
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.ladder import EscalationDocument, Seen
 from superbot.domain.lights import Light
+from superbot.domain.mail import TaskName, TaskNames
 from superbot.domain.model import (
     Account,
     BulletinIssue,
@@ -73,7 +74,17 @@ class ActivePlan:
     last_sync: SyncRecord | None = None
 
     def task(self, task_id: str) -> Task | None:
-        return next((t for t in self.tasks if t.id == task_id), None)
+        return self._tasks_by_id.get(task_id)
+
+    @cached_property
+    def task_names(self) -> TaskNames:
+        """The index a reply naming tasks by id or title is read with."""
+        return TaskNames(TaskName(t.id, t.title) for t in self.tasks)
+
+    @cached_property
+    def _tasks_by_id(self) -> dict[str, Task]:
+        # A reply looks up one task: the same cost with 100 tasks or 100,000.
+        return {t.id: t for t in self.tasks}
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -197,7 +208,9 @@ class Store(Protocol):
         """The report made from ``source_ref`` (a message, a form row), if any."""
         ...
 
-    def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]: ...
+    def latest_values(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], tuple[float, datetime]]: ...
 
     def bulletin_issue(self, period: str) -> BulletinIssue | None: ...
 

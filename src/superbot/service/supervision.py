@@ -9,13 +9,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from superbot.domain.lights import Light, is_overdue
-from superbot.domain.model import Account, Campaign, Department, Person
+from superbot.domain.model import Account, Campaign, Department, Person, ScheduleKind
 from superbot.domain.periods import Period, local_day, month_of, start_of_day
 from superbot.domain.suggest import closest
 from superbot.domain.text import Text
 from superbot.service.bulletin import build_bulletin, issue_of, silences
 from superbot.service.conversation import NotBound
-from superbot.service.delivery import Delivery
+from superbot.service.delivery import Delivery, round_for
 from superbot.service.digest import silent_since
 from superbot.service.errors import ServiceError
 from superbot.service.people import Member, bound_people, find_department, member
@@ -65,6 +65,22 @@ class PlanProblem:
     line: int
     col: int
     text: Text
+
+
+@dataclass(frozen=True)
+class Retried:
+    """/retry: a round's failed messages queued again."""
+
+    kind: str  # reminder | bulletin | digest
+    period: str
+    requeued: int
+
+
+RETRY_KINDS = {
+    "reminders": ScheduleKind.REMINDER,
+    "bulletin": ScheduleKind.BULLETIN,
+    "digest": ScheduleKind.DIGEST,
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,20 @@ class Supervision:
             tuple(unreachable),
             tuple(silent),
         )
+
+    def retry(self, sender: Account, what: str | None, now: datetime) -> Retried:
+        """Send this period's failed messages of a round again (the reminders unless named),
+        as ``superbot send … --retry-failed`` does."""
+        plan = load_plan(self.store)
+        _coordinator(plan, sender)
+        if self.delivery is None:
+            raise ServiceError("conversation.no_delivery")
+        kind = RETRY_KINDS.get((what or "reminders").strip().lower())
+        if kind is None:
+            raise ServiceError("conversation.retry_what", given=what or "")
+        round_ = round_for(kind, _today(plan, now))
+        requeued = self.delivery.outbox.requeue_failed(kind.value, round_.period.key, now)
+        return Retried(kind.value, round_.period.key, requeued)
 
     def bulletin(self, sender: Account, now: datetime) -> Bulletin:
         """This month's 通报 so far, as it would read if the month ended today."""

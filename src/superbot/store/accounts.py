@@ -11,6 +11,7 @@ from sqlmodel import col
 from superbot.domain.model import Account
 from superbot.service.people import Invite
 from superbot.store.db import SqlRepository
+from superbot.store.stamp import touch_plan
 from superbot.store.tables import AccountRow, InviteRow, PersonRow, WrongCodeRow
 
 PLAN, INVITE = "plan", "invite"
@@ -83,6 +84,7 @@ class SqlAccounts(SqlRepository):
                         bound_at=now,
                     )
                 )
+            touch_plan(s)  # the plan's accounts changed
 
     def person_for(self, account: Account) -> str | None:
         account = Account.of(account.channel, account.id)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
@@ -82,6 +80,11 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe to call on every start."""
+    if at_head(engine):
+        return  # every command starts here: it need not load Alembic to find nothing to do
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:
@@ -111,12 +114,48 @@ def migrate(engine: Engine) -> None:
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
     """(the database's migration revision, the newest this version of superbot knows);
     the first is None on a database never migrated. Reads only: ``superbot doctor`` asks."""
+    from alembic.config import Config
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, head
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files as Alembic reads them (None when
+    they do not make one line; then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r"""^revision\s*=\s*["']([^"']+)["']""", source, re.M)
+        parent = re.search(r"""^down_revision\s*=\s*(?:["']([^"']+)["']|None)""", source, re.M)
+        if revision is None or parent is None:
+            return None
+        revisions.add(revision.group(1))
+        if parent.group(1):
+            parents.add(parent.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database already has the newest schema."""
+    head = head_revision()
+    if head is None:
+        return False
+    with engine.connect() as connection:
+        try:
+            found = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except Exception:  # no such table yet: a new database
+            return False
+    return [tuple(row) for row in found] == [(head,)]
 
 
 class LeaderLock:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from superbot.service.outbox import Failure, Item, NewItem, RoundState, Status
+from superbot.service.outbox import UNREACHABLE, Failure, Item, NewItem, RoundState, Status
 from superbot.service.ports import Attachment, Button, Message, Receipt
 from superbot.store.db import SqlRepository
 from superbot.store.tables import MessageAttachmentRow, MessageContentRow, OutboxRow
@@ -94,7 +94,21 @@ class SqlOutbox(SqlRepository):
         )
         s.flush()
 
-    def claim(self, now: datetime, limit: int, lease: timedelta) -> list[Item]:
+    def claim(
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        owner: str,
+        *,
+        channel: str | None = None,
+        other_than: Collection[str] = (),
+        held: bool = False,
+        recipient: str | None = None,
+    ) -> list[Item]:
+        """Up to ``limit`` due rows for ``owner``: pending ones, and ones whose holder let the
+        lease run out. Only the first unfinished part of a round to a recipient is due, so a
+        claim holds at most one message per recipient and round."""
         due = or_(
             and_(
                 col(OutboxRow.status) == Status.PENDING.value, col(OutboxRow.next_attempt_at) <= now
@@ -103,9 +117,13 @@ class SqlOutbox(SqlRepository):
                 col(OutboxRow.status) == Status.SENDING.value,
                 col(OutboxRow.claimed_at) < now - lease,
             ),
+            and_(
+                col(OutboxRow.status) == Status.HELD.value,
+                or_(col(OutboxRow.next_attempt_at) <= now, true() if held else false()),
+            ),
         )
-        # A later part of a round never overtakes an earlier one to the same recipient that is
-        # waiting for its retry or still being sent by someone else.
+        # A later part of a round never overtakes an earlier one to the same recipient: not
+        # while it waits for its retry, nor while it is being sent (by anyone).
         earlier = aliased(OutboxRow)
         waiting = (
             select(col(earlier.id))
@@ -115,26 +133,20 @@ class SqlOutbox(SqlRepository):
                 col(earlier.kind) == col(OutboxRow.kind),
                 col(earlier.period) == col(OutboxRow.period),
                 col(earlier.id) < col(OutboxRow.id),
-                or_(
-                    and_(
-                        col(earlier.status) == Status.PENDING.value,
-                        col(earlier.next_attempt_at) > now,
-                    ),
-                    and_(
-                        col(earlier.status) == Status.SENDING.value,
-                        col(earlier.claimed_at) >= now - lease,
-                    ),
+                col(earlier.status).in_(
+                    [Status.PENDING.value, Status.SENDING.value, Status.HELD.value]
                 ),
             )
             .exists()
         )
-        query = (
-            select(OutboxRow)
-            .where(due, ~waiting)
-            .order_by(col(OutboxRow.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        query = select(OutboxRow).where(due, ~waiting)
+        if channel is not None:
+            query = query.where(col(OutboxRow.channel) == channel)
+        if recipient is not None:
+            query = query.where(col(OutboxRow.recipient) == recipient)
+        if other_than:
+            query = query.where(col(OutboxRow.channel).not_in(list(other_than)))
+        query = query.order_by(col(OutboxRow.id)).limit(limit).with_for_update(skip_locked=True)
         with self.session() as s:
             rows = list(s.scalars(query).all())
             if not rows:
@@ -144,72 +156,144 @@ class SqlOutbox(SqlRepository):
                 update(OutboxRow)
                 .where(col(OutboxRow.id).in_(ids))
                 .values(
-                    status=Status.SENDING.value, claimed_at=now, attempts=OutboxRow.attempts + 1
+                    status=Status.SENDING.value,
+                    claimed_at=now,
+                    claimed_by=owner,
+                    attempts=OutboxRow.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)  # rows keep their attempts so far
             )
             messages = _messages(s, {r.content_id for r in rows})
-        return [_item(row, messages[row.content_id]) for row in rows]
+        return [_item(row, messages[row.content_id], owner) for row in rows]
 
-    def mark_sent(self, item: Item, receipt: Receipt, now: datetime) -> None:
+    def renew(self, owner: str, ids: Collection[int], now: datetime) -> int:
+        """The heartbeat: ``owner`` still works on these rows; their lease starts again."""
+        if not ids:
+            return 0
         with self.session() as s:
-            s.execute(
+            result = s.execute(
                 update(OutboxRow)
-                .where(col(OutboxRow.id) == item.id)
-                .values(
-                    status=Status.SENT.value,
-                    sent_at=now,
-                    receipt=_cut(receipt.ref),
-                    last_error=None,
-                )
+                .where(col(OutboxRow.id).in_(list(ids)), _held_by(owner))
+                .values(claimed_at=now)
+                .execution_options(synchronize_session=False)
             )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def mark_retry(self, item: Item, error: str, at: datetime) -> None:
+    def mark_sent(self, item: Item, receipt: Receipt, now: datetime) -> bool:
+        return self._mark(
+            item,
+            status=Status.SENT.value,
+            sent_at=now,
+            receipt=_cut(receipt.ref),
+            last_error=None,
+            claimed_by=None,
+        )
+
+    def mark_retry(self, item: Item, error: str, at: datetime) -> bool:
+        return self._mark(
+            item,
+            status=Status.PENDING.value,
+            next_attempt_at=at,
+            last_error=error,
+            claimed_at=None,
+            claimed_by=None,
+        )
+
+    def mark_failed(self, item: Item, error: str, now: datetime) -> bool:
+        return self._mark(
+            item, status=Status.FAILED.value, last_error=error, failed_at=now, claimed_by=None
+        )
+
+    def mark_held(self, item: Item, error: str, until: datetime) -> bool:
+        return self._mark(
+            item,
+            status=Status.HELD.value,
+            next_attempt_at=until,
+            last_error=error,
+            claimed_at=None,
+            claimed_by=None,
+            attempts=OutboxRow.attempts - 1,  # not the recipient's failure
+        )
+
+    def requeue_failed(self, kind: str, period: str, now: datetime) -> int:
         with self.session() as s:
-            s.execute(
+            result = s.execute(
                 update(OutboxRow)
-                .where(col(OutboxRow.id) == item.id)
+                .where(
+                    col(OutboxRow.kind) == kind,
+                    col(OutboxRow.period) == period,
+                    col(OutboxRow.status) == Status.FAILED.value,
+                    col(OutboxRow.channel) != UNREACHABLE,  # nothing to send it through
+                )
                 .values(
                     status=Status.PENDING.value,
-                    next_attempt_at=at,
-                    last_error=error,
-                    claimed_at=None,
+                    attempts=0,
+                    next_attempt_at=now,
+                    failed_at=None,
                 )
+                .execution_options(synchronize_session=False)
             )
-
-    def mark_failed(self, item: Item, error: str, now: datetime) -> None:
-        with self.session() as s:
-            s.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id) == item.id)
-                .values(status=Status.FAILED.value, last_error=error, failed_at=now)
-            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def release(self, items: Sequence[Item]) -> None:
-        with self.session() as s:
-            s.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id).in_([i.id for i in items]))
-                .values(
-                    status=Status.PENDING.value, claimed_at=None, attempts=OutboxRow.attempts - 1
+        for owner in {i.owner for i in items}:
+            with self.session() as s:
+                s.execute(
+                    update(OutboxRow)
+                    .where(
+                        col(OutboxRow.id).in_([i.id for i in items if i.owner == owner]),
+                        _held_by(owner),
+                    )
+                    .values(
+                        status=Status.PENDING.value,
+                        claimed_at=None,
+                        claimed_by=None,
+                        attempts=OutboxRow.attempts - 1,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
+
+    def _mark(self, item: Item, **values: object) -> bool:
+        """A mark counts only while the caller still holds the row: a holder whose lease ran
+        out (and whose row another dispatcher took over) changes nothing."""
+        with self.session() as s:
+            result = s.execute(
+                update(OutboxRow)
+                .where(col(OutboxRow.id) == item.id, _held_by(item.owner))
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def next_attempt(
-        self, kind: str | None = None, period: str | None = None, after: datetime | None = None
+        self,
+        kind: str | None = None,
+        period: str | None = None,
+        after: datetime | None = None,
+        lease: timedelta | None = None,
     ) -> datetime | None:
         query = select(func.min(col(OutboxRow.next_attempt_at))).where(
             col(OutboxRow.status) == Status.PENDING.value
         )
         if after is not None:
             query = query.where(col(OutboxRow.next_attempt_at) > after)
+        held = select(func.min(col(OutboxRow.claimed_at))).where(
+            col(OutboxRow.status) == Status.SENDING.value
+        )
         if kind is not None:
             query = query.where(col(OutboxRow.kind) == kind)
+            held = held.where(col(OutboxRow.kind) == kind)
         if period is not None:
             query = query.where(col(OutboxRow.period) == period)
+            held = held.where(col(OutboxRow.period) == period)
         with self.session() as s:
-            value = s.execute(query).scalar()
-        return _aware(value)
+            value = _aware(s.execute(query).scalar())
+            claimed = _aware(s.execute(held).scalar()) if lease is not None else None
+        # A row another process holds comes up when its lease would run out unrenewed.
+        candidates = [t for t in (value, claimed and claimed + (lease or timedelta())) if t]
+        if after is not None:
+            candidates = [t for t in candidates if t > after]
+        return min(candidates, default=None)
 
     def round_state(self, kind: str, period: str) -> RoundState:
         with self.session() as s:
@@ -228,6 +312,19 @@ class SqlOutbox(SqlRepository):
                 )
             ).all()
         return RoundState(counts, tuple(_failure(r) for r in failed))
+
+    def waiting_reason(self, kind: str, period: str) -> str | None:
+        with self.session() as s:
+            return s.scalars(
+                select(col(OutboxRow.last_error))
+                .where(
+                    col(OutboxRow.kind) == kind,
+                    col(OutboxRow.period) == period,
+                    col(OutboxRow.status) == Status.PENDING.value,
+                )
+                .order_by(col(OutboxRow.next_attempt_at))
+                .limit(1)
+            ).first()
 
     def failures_between(self, after: datetime, until: datetime) -> list[Failure]:
         with self.session() as s:
@@ -315,7 +412,11 @@ def _chunks(values: list[_T], size: int) -> Iterator[list[_T]]:
         yield values[start : start + size]
 
 
-def _item(row: OutboxRow, message: Message) -> Item:
+def _held_by(owner: str) -> ColumnElement[bool]:
+    return and_(col(OutboxRow.status) == Status.SENDING.value, col(OutboxRow.claimed_by) == owner)
+
+
+def _item(row: OutboxRow, message: Message, owner: str) -> Item:
     assert row.id is not None
     return Item(
         id=row.id,
@@ -328,4 +429,5 @@ def _item(row: OutboxRow, message: Message) -> Item:
         attempts=row.attempts + 1,
         person_id=row.person_id,
         task_id=row.task_id,
+        owner=owner,
     )

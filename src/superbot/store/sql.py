@@ -36,6 +36,7 @@ from superbot.store.codec import (
 )
 from superbot.store.db import SqlRepository
 from superbot.store.loop import LoopStore, department_roles, settle_claims, unaccepted_claim
+from superbot.store.stamp import plan_stamp, touch_plan
 from superbot.store.tables import (
     AccountRow,
     BulletinIssueRow,
@@ -57,6 +58,9 @@ PLAN_SETTINGS = "plan"
 
 
 class SqlStore(LoopStore, SqlRepository):
+    # The active plan last read, with the stamp it was read under (store/stamp.py).
+    _plan_read: tuple[str | None, ActivePlan] | None = None
+
     # -- the plan --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -120,6 +124,7 @@ class SqlStore(LoopStore, SqlRepository):
                 )
             )
             self._add_version(s, plan, record)
+            touch_plan(s)
 
     def _upsert(self, s: Session, table: Any, entities: Any, now: datetime, values: Any) -> None:
         existing = {row.id: row for row in s.scalars(select(table)).all()}
@@ -163,15 +168,18 @@ class SqlStore(LoopStore, SqlRepository):
         indicators: dict[str, dict[str, IndicatorRow]] = defaultdict(dict)
         for ind in s.scalars(select(IndicatorRow)):
             indicators[ind.task_id][ind.id] = ind
+        changed = [t for t in tasks if tuple(r.department_id for r in supports[t.id]) != t.support]
+        for task in changed:
+            for row in supports[task.id]:
+                s.delete(row)
+        if changed:
+            s.flush()  # the old rows go before their keys come back; once, not once a task
+        s.add_all(
+            TaskSupportRow(task_id=task.id, department_id=department, position=position)
+            for task in changed
+            for position, department in enumerate(task.support)
+        )
         for task in tasks:
-            if tuple(r.department_id for r in supports[task.id]) != task.support:
-                for row in supports[task.id]:
-                    s.delete(row)
-                s.flush()
-                s.add_all(
-                    TaskSupportRow(task_id=task.id, department_id=department, position=position)
-                    for position, department in enumerate(task.support)
-                )
             self._replace_indicators(s, task, indicators[task.id], now)
 
     @staticmethod
@@ -195,30 +203,39 @@ class SqlStore(LoopStore, SqlRepository):
                 s.add(old)
 
     def active_plan(self) -> ActivePlan | None:
+        """The plan as it stands; read again only when a sync or a binding changed it."""
         with self.session() as s:
-            setting = s.get(SettingRow, PLAN_SETTINGS)
-            if setting is None:
-                return None
-            departments = s.scalars(
-                select(DepartmentRow)
-                .where(col(DepartmentRow.archived_at).is_(None))
-                .order_by(col(DepartmentRow.position))
-            ).all()
-            people = s.scalars(
-                select(PersonRow)
-                .where(col(PersonRow.archived_at).is_(None))
-                .order_by(col(PersonRow.position))
-            ).all()
-            campaigns = s.scalars(
-                select(CampaignRow)
-                .where(col(CampaignRow.archived_at).is_(None))
-                .order_by(col(CampaignRow.position))
-            ).all()
-            tasks = [t for t, _ in self._tasks(s, active_only=True)]
-            accounts = _accounts(s)
-            last = s.scalars(
-                select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)
-            ).first()
+            stamp = plan_stamp(s)  # first: a plan changed after it is read again next time
+            kept = self._plan_read
+            if kept is not None and kept[0] == stamp:
+                return kept[1]
+            plan = self._read_active_plan(s)
+        if plan is not None:
+            self._plan_read = (stamp, plan)
+        return plan
+
+    def _read_active_plan(self, s: Session) -> ActivePlan | None:
+        setting = s.get(SettingRow, PLAN_SETTINGS)
+        if setting is None:
+            return None
+        departments = s.scalars(
+            select(DepartmentRow)
+            .where(col(DepartmentRow.archived_at).is_(None))
+            .order_by(col(DepartmentRow.position))
+        ).all()
+        people = s.scalars(
+            select(PersonRow)
+            .where(col(PersonRow.archived_at).is_(None))
+            .order_by(col(PersonRow.position))
+        ).all()
+        campaigns = s.scalars(
+            select(CampaignRow)
+            .where(col(CampaignRow.archived_at).is_(None))
+            .order_by(col(CampaignRow.position))
+        ).all()
+        tasks = [t for t, _ in self._tasks(s, active_only=True)]
+        accounts = _accounts(s)
+        last = s.scalars(select(SyncRunRow).order_by(col(SyncRunRow.id).desc()).limit(1)).first()
         return ActivePlan(
             settings=settings_from_json(setting.value),
             departments={d.id: _department(d) for d in departments},
@@ -432,8 +449,10 @@ class SqlStore(LoopStore, SqlRepository):
             ).first()
             return self._reports(s, [row])[0] if row is not None else None
 
-    def latest_values(self, until: datetime) -> dict[tuple[str, str], tuple[float, datetime]]:
-        """Per (task, indicator), the newest reported value at or before ``until``."""
+    def latest_values(
+        self, until: datetime, task_ids: Collection[str] | None = None
+    ) -> dict[tuple[str, str], tuple[float, datetime]]:
+        """Per (task, indicator; only ``task_ids``'), the newest value at or before ``until``."""
         query = (
             select(
                 col(ReportRow.task_id),
@@ -445,6 +464,8 @@ class SqlStore(LoopStore, SqlRepository):
             .where(col(ReportRow.reported_at) <= until, col(ReportRow.withdrawn_at).is_(None))
             .order_by(col(ReportRow.reported_at), col(ReportRow.id))
         )
+        if task_ids is not None:
+            query = query.where(col(ReportRow.task_id).in_(list(task_ids)))
         with self.session() as s:
             rows = s.execute(query).all()
         return {(task, indicator): (value, at) for task, indicator, value, at in rows}

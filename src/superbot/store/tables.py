@@ -223,7 +223,10 @@ class OutboxRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = _time(nullable=False)
+    # Who holds a "sending" row (a dispatcher's token) and when it last said it still does:
+    # a claim whose holder stops renewing it is taken over once the lease runs out.
     claimed_at: datetime | None = _time()
+    claimed_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _time(nullable=False)
     sent_at: datetime | None = _time()
     failed_at: datetime | None = _time()

@@ -1,7 +1,7 @@
 """wrong invite codes per account, so that several instances slow a guesser down together
 
 Revision ID: 0003_security
-Revises: 0003_production
+Revises: 0003_engine
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import superbot.store.tables
 
 revision = "0003_security"
-down_revision = "0003_production"
+down_revision = "0003_engine"
 branch_labels = None
 depends_on = None
 
