@@ -26,7 +26,12 @@ from superbot.domain.lights import Light
 from superbot.domain.mail import lines_by_task
 from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
-from superbot.domain.progress import Reading, read_extension, read_new_date, read_progress
+from superbot.domain.progress import (
+    Reading,
+    read_extension,
+    read_new_date,
+    read_progress,
+)
 from superbot.domain.review import RequestStatus
 from superbot.domain.suggest import closest
 from superbot.service import buttons
@@ -60,7 +65,7 @@ from superbot.service.people import (
     redeem_invite,
     right,
 )
-from superbot.service.report import Recorded, ReportRequest, record_report
+from superbot.service.report import Recorded, ReportRequest, bounded_note, record_report
 from superbot.service.review import Decided, FileKeeper, ReasonPrompt, Review, Waiting
 from superbot.service.status import (
     PlanClock,
@@ -472,6 +477,7 @@ class Conversation:
         now: datetime,
     ) -> NoteAdded:
         note = text.strip()
+        bounded_note(note)
         if report_id is not None:
             self.memory.add_note(report_id, note)
         else:

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from superbot.domain.model import State
 from superbot.domain.periods import Period, month_of, parse_month, previous_month
-from superbot.domain.progress import Reading
+from superbot.domain.progress import NOTE_LIMIT, Reading
 from superbot.domain.review import RequestStatus
 from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
@@ -624,8 +624,8 @@ def _reading(form: Any, indicators: Any) -> Reading:
             raise ServiceError("web.bad_value", name=indicator.name, value=typed)
         values[indicator.id] = number
     note = (_field(form, "note") or "").strip() or None
-    if note is not None and len(note) > 2000:
-        raise ServiceError("web.note_too_long", limit=2000, length=len(note))
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise ServiceError("web.note_too_long", limit=NOTE_LIMIT, length=len(note))
     return Reading(percent=percent, state=state, values=values, note=note)
 
 
