@@ -28,4 +28,3 @@ async def test_a_note_too_long_after_progress_keeps_the_progress_alone(world: Wo
     assert "这次没有记录" in refused.text
     [report] = world.reports("zcq8-2")
     assert (report.percent, report.note) == (70, None)
-
