@@ -638,6 +638,9 @@ class Conversation:
         if task is None:
             return Hint(who, "file_without_task")
         _require(plan, who, task, Right.NOTES)
+        for file in files[:MAX_FILES]:  # refused whole, before the caption is recorded
+            if (refusal := refused_file(file)) is not None:
+                raise refusal
         keeper = self.kept_files
         if keeper is None:
             return Hint(who, "not_text")
@@ -829,6 +832,25 @@ class Conversation:
 # -- small pieces ------------------------------------------------------------------------------
 
 MAX_FILES = 10  # kept from one message; Telegram sends an album as one message per photo
+MAX_FILE_BYTES = 20 * 1024 * 1024  # one evidence file, on every channel and the web
+# Evidence people send: photos, PDFs, office documents, archives. Anything else is refused
+# by name before it is kept (and every download is an attachment, never shown inline).
+EVIDENCE_TYPES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".pdf", ".doc", ".docx"}
+    | {".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".txt", ".csv", ".ofd"}
+    | {".zip", ".rar", ".7z", ".mp4", ".mov"}
+)
+
+
+def refused_file(file: SentFile) -> ServiceError | None:
+    """Why an evidence file sent in a chat is not kept, or None: its type, then its size."""
+    name = file.filename
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix not in EVIDENCE_TYPES:
+        return ServiceError("conversation.file_type", name=name)
+    if len(file.content) > MAX_FILE_BYTES:
+        return ServiceError("conversation.file_too_big", name=name, limit=MAX_FILE_BYTES >> 20)
+    return None
 
 
 @dataclass(frozen=True)
