@@ -13,7 +13,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,7 @@ class World:
     tasks_file: Path
     runner: Runner | None = None
     serving: asyncio.Task[None] | None = None  # the bot: done only when it stopped
+    slept: list[float] = field(default_factory=list)  # the bot's waits before trying again
 
     @property
     def store(self) -> SqlStore:
@@ -357,6 +358,11 @@ async def running_world(
         clock=clock,
     )
     runner.reload_plan()  # the file as synced above: read once, nothing to apply
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the bot's waits, recorded instead of waited
+        slept.append(seconds)
+
     application = build_application(
         token=server.token,
         api_root=server.url,
@@ -366,6 +372,7 @@ async def running_world(
         renderer=runtime.renderer,
         clock=clock,
         dispatch=dispatcher.dispatch,
+        sleep=sleep,
     )
     webhook = None
     stop, ready = asyncio.Event(), asyncio.Event()
@@ -381,7 +388,7 @@ async def running_world(
     )
     if serving.done():
         serving.result()
-    world = World(server, runtime, clock, tasks_file, runner, serving)
+    world = World(server, runtime, clock, tasks_file, runner, serving, slept)
     try:
         yield world
     finally:

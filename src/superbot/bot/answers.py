@@ -7,8 +7,9 @@ bot's answer reports on that task as replying to the reminder does.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -24,8 +25,10 @@ from telegram import (
     User,
 )
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
+from superbot.channels.telegram import retry_after_seconds
 from superbot.domain.model import Account
 from superbot.domain.text import Text
 from superbot.render.environment import Templates
@@ -101,6 +104,12 @@ COMMANDS = "bot/commands.j2"
 BUTTONS = "reminder/buttons.j2"
 
 TELEGRAM = "telegram"
+# An answer that Telegram refuses for now (429, a 5xx, a timeout) is tried again after these
+# pauses, or after exactly the retry_after a 429 names, as the outbox does for every message.
+ANSWER_PAUSES = (1.0, 2.0, 4.0, 8.0)
+# Outcomes of something already stored: if their answer cannot be delivered, the person must
+# not be told "没有处理成功" (they would send it again and it would be recorded twice).
+DONE: tuple[type, ...] = (Confirmation, NoteAdded, EvidenceKept, Decided, Waiting, Nudged, Retried)
 MAX_CHOICE_BUTTONS = 12
 CALLBACK_TEXT_LIMIT = 200
 
@@ -114,6 +123,7 @@ class Services:
     answers: Answers
     clock: Callable[[], datetime]
     dispatch: Callable[[], Any] | None = None  # sends what a handler put in the outbox
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 def services(context: Context) -> Services:
@@ -241,18 +251,32 @@ async def answer(update: Update, context: Context, outcome: object) -> None:
     pieces = answers.pieces(outcome)
     sent: Message | None = None
     for number, piece in enumerate(pieces, start=1):
-        sent = await context.bot.send_message(
-            chat.id,
-            piece,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-            reply_markup=keyboard if number == len(pieces) else None,
-            reply_parameters=(
-                ReplyParameters(quote.message_id, allow_sending_without_reply=True)
-                if quote is not None and number == 1
-                else None
-            ),
-        )
+
+        def send(piece: str = piece, number: int = number) -> Awaitable[Message]:
+            return context.bot.send_message(
+                chat.id,
+                piece,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=keyboard if number == len(pieces) else None,
+                reply_parameters=(
+                    ReplyParameters(quote.message_id, allow_sending_without_reply=True)
+                    if quote is not None and number == 1
+                    else None
+                ),
+            )
+
+        try:
+            sent = await patiently(send, found.sleep)
+        except NetworkError as error:
+            if not isinstance(outcome, DONE):
+                raise  # nothing was stored: the apology is true
+            log.error(
+                "the answer to update %s was not delivered; what it confirms is stored: %s",
+                update.update_id,
+                error,
+            )
+            return
     task_id = answers.about(outcome)
     if sent is not None and task_id is not None:
         try:
@@ -263,6 +287,28 @@ async def answer(update: Update, context: Context, outcome: object) -> None:
             # What was asked is done and answered: the apology would say otherwise. Only a
             # reply to this message will not know its task.
             log.warning("message %s not remembered: %s", sent.message_id, error)
+
+
+async def patiently(
+    send: Callable[[], Awaitable[Message]], sleep: Callable[[float], Awaitable[None]]
+) -> Message:
+    """``send()``, tried again while Telegram says "not now": a 429 after exactly its
+    retry_after, a timeout or a 5xx after a pause; a refusal (400, 403, a bad token) at once."""
+    pauses = iter(ANSWER_PAUSES)
+    while True:
+        try:
+            return await send()
+        except RetryAfter as error:
+            if next(pauses, None) is None:
+                raise
+            await sleep(retry_after_seconds(error))
+        except (BadRequest, Forbidden, InvalidToken):
+            raise
+        except NetworkError:  # TimedOut and 5xx answers included
+            pause = next(pauses, None)
+            if pause is None:
+                raise
+            await sleep(pause)
 
 
 def send_queued(context: Context) -> None:

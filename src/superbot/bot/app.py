@@ -103,6 +103,7 @@ def build_application(
     renderer: MessageRenderer,
     clock: Callable[[], datetime],
     dispatch: Callable[[], Awaitable[object]] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Bot:
     """Every handler wired; nothing runs until :func:`serve`."""
     root = api_root.rstrip("/")
@@ -116,7 +117,9 @@ def build_application(
         .build()
     )
     answers = Answers(templates, renderer)
-    application.bot_data["services"] = Services(conversation, supervision, answers, clock, dispatch)
+    application.bot_data["services"] = Services(
+        conversation, supervision, answers, clock, dispatch, sleep
+    )
     application.add_handler(TypeHandler(Update, drop_duplicate), group=-1)
 
     new = filters.UpdateType.MESSAGE

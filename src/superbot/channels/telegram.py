@@ -123,7 +123,7 @@ def _keyboard(message: Message) -> InlineKeyboardMarkup | None:
 def _channel_error(exc: TelegramError) -> ChannelError:
     # BadRequest and TimedOut are NetworkErrors in PTB, so the order of these checks matters.
     if isinstance(exc, RetryAfter):
-        seconds = _retry_after_seconds(exc)
+        seconds = retry_after_seconds(exc)
         return ChannelError(f"telegram: {exc}", permanent=False, retry_after=seconds)
     if isinstance(exc, ChatMigrated):
         return ChannelError(
@@ -140,7 +140,7 @@ def _channel_error(exc: TelegramError) -> ChannelError:
     return ChannelError(f"telegram: {exc.message}", permanent=False)
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
     # PTB 22.2+ warns when retry_after is read as int (it becomes a timedelta in PTB 23).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
