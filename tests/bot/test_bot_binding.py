@@ -6,12 +6,20 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from tests.bot.conftest import NOW, STRANGER, World
+import pytest
+from tests.bot.conftest import LIMH, NOW, STRANGER, World
 from tests.conftest import Cli
 from tests.fakes.telegram_api import FakeTelegram
 
-from superbot.service.people import create_invite
+from superbot.domain.attempts import WRONG_CODES
+from superbot.domain.model import Account
+from superbot.service.errors import ServiceError
+from superbot.service.people import create_invite, redeem_invite
 from superbot.service.status import load_plan
+from superbot.store.accounts import SqlAccounts
+from superbot.store.db import make_engine
+
+STRANGER_ACCOUNT = Account("telegram", str(STRANGER))
 
 # The bot's state (bindings, invites, de-duplicated updates, reports) on both databases.
 ON_POSTGRESQL_TOO = True
@@ -65,6 +73,44 @@ async def test_a_wrong_code_and_no_code(world: World) -> None:
     assert "您还没有绑定" in none.text
     assert "superbot invite" in none.text
     assert world.bindings.person_for(STRANGER) is None
+
+
+async def test_wrong_codes_are_slowed_down_until_the_window_passes(world: World) -> None:
+    code = invite(world, "zhangjh")
+    for minute in range(WRONG_CODES):
+        later_to(world, minutes=minute)
+        [wrong] = await world.says(STRANGER, f"/start WRONG{minute}X")
+        assert "这个邀请码不对" in wrong.text
+    later_to(world, minutes=10)
+    [paused] = await world.says(STRANGER, f"/start {code}")  # even the right code waits
+    assert "绑定码输错的次数太多" in paused.text
+    assert "请在 10:15 以后再试" in paused.text
+    assert world.bindings.person_for(STRANGER) is None
+    # Counted in the database: another instance on it refuses the account too.
+    elsewhere = SqlAccounts(make_engine(world.store.engine.url.render_as_string(False)))
+    try:
+        with pytest.raises(ServiceError) as refused:
+            redeem_invite(elsewhere, load_plan(world.store), code, STRANGER_ACCOUNT, world.clock())
+        assert refused.value.text.key == "invite.slow_down"
+    finally:
+        elsewhere.engine.dispose()
+
+    later_to(world, minutes=15)  # the first wrong try left the window
+    [greeting] = await world.says(STRANGER, f"/start {code}")
+    assert "张建华" in greeting.text
+    assert world.bindings.person_for(STRANGER) == "zhangjh"
+
+
+async def test_wrong_codes_of_one_account_do_not_pause_another(world: World) -> None:
+    for n in range(WRONG_CODES + 1):
+        await world.says(STRANGER, f"/start WRONG{n}X")
+    code = invite(world, "limh")
+    [greeting] = await world.says(LIMH, f"/start {code}")
+    assert "李明辉" in greeting.text
+
+
+def later_to(world: World, **delta: int) -> None:
+    world.clock.now = NOW + timedelta(**delta)
 
 
 async def test_a_code_is_read_the_way_people_type_it(world: World) -> None:

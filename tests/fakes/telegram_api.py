@@ -1257,6 +1257,27 @@ class FakeTelegram:
             self._open_queries[query_id] = query
             return self._push({"callback_query": copy.deepcopy(query)})
 
+    def user_presses_any(self, user_id: int, message_id: int, data: str) -> JSON:
+        """A press carrying ``data`` on a bot message that does not offer it (now): a button
+        kept from an older version of the message, or a modified client. The bot must judge
+        a press by who presses it, never by the button having been sent to them."""
+        with self._cond:
+            user, chat = self._person_in(user_id, None)
+            message = self._stored.get((chat["id"], message_id))
+            if message is None or message.get("from", {}).get("id") != self.bot_user["id"]:
+                raise LookupError(f"no bot message {message_id} in chat {chat['id']}")
+            self._counter += 1
+            query_id = f"{user_id}{self._counter:08d}"
+            query: JSON = {
+                "id": query_id,
+                "from": user,
+                "message": copy.deepcopy(message),
+                "chat_instance": str(abs(chat["id"]) * 7919 % 10**12),
+                "data": data,
+            }
+            self._open_queries[query_id] = query
+            return self._push({"callback_query": copy.deepcopy(query)})
+
     def push_update(self, raw: JSON) -> JSON:
         """Queue a raw update; an ``update_id`` is assigned when missing."""
         with self._cond:

@@ -31,6 +31,10 @@ from types import MappingProxyType
 from superbot.domain.model import Indicator, State
 from superbot.domain.text import Text
 
+# The longest note a report keeps, in characters, on every channel: a page of a 公文; more
+# detail belongs in an evidence file.
+NOTE_LIMIT = 2000
+
 
 @dataclass(frozen=True)
 class Reading:

@@ -26,7 +26,12 @@ from superbot.domain.lights import Light
 from superbot.domain.mail import lines_by_task
 from superbot.domain.model import Account, State, Task
 from superbot.domain.periods import local_day
-from superbot.domain.progress import Reading, read_extension, read_new_date, read_progress
+from superbot.domain.progress import (
+    Reading,
+    read_extension,
+    read_new_date,
+    read_progress,
+)
 from superbot.domain.review import RequestStatus
 from superbot.domain.suggest import closest
 from superbot.service import buttons
@@ -60,7 +65,7 @@ from superbot.service.people import (
     redeem_invite,
     right,
 )
-from superbot.service.report import Recorded, ReportRequest, record_report
+from superbot.service.report import Recorded, ReportRequest, bounded_note, record_report
 from superbot.service.review import Decided, FileKeeper, ReasonPrompt, Review, Waiting
 from superbot.service.status import (
     PlanClock,
@@ -472,6 +477,7 @@ class Conversation:
         now: datetime,
     ) -> NoteAdded:
         note = text.strip()
+        bounded_note(note)
         if report_id is not None:
             self.memory.add_note(report_id, note)
         else:
@@ -632,6 +638,9 @@ class Conversation:
         if task is None:
             return Hint(who, "file_without_task")
         _require(plan, who, task, Right.NOTES)
+        for file in files[:MAX_FILES]:  # refused whole, before the caption is recorded
+            if (refusal := refused_file(file)) is not None:
+                raise refusal
         keeper = self.kept_files
         if keeper is None:
             return Hint(who, "not_text")
@@ -823,6 +832,25 @@ class Conversation:
 # -- small pieces ------------------------------------------------------------------------------
 
 MAX_FILES = 10  # kept from one message; Telegram sends an album as one message per photo
+MAX_FILE_BYTES = 20 * 1024 * 1024  # one evidence file, on every channel and the web
+# Evidence people send: photos, PDFs, office documents, archives. Anything else is refused
+# by name before it is kept (and every download is an attachment, never shown inline).
+EVIDENCE_TYPES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".pdf", ".doc", ".docx"}
+    | {".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".txt", ".csv", ".ofd"}
+    | {".zip", ".rar", ".7z", ".mp4", ".mov"}
+)
+
+
+def refused_file(file: SentFile) -> ServiceError | None:
+    """Why an evidence file sent in a chat is not kept, or None: its type, then its size."""
+    name = file.filename
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix not in EVIDENCE_TYPES:
+        return ServiceError("conversation.file_type", name=name)
+    if len(file.content) > MAX_FILE_BYTES:
+        return ServiceError("conversation.file_too_big", name=name, limit=MAX_FILE_BYTES >> 20)
+    return None
 
 
 @dataclass(frozen=True)
@@ -863,10 +891,11 @@ def _require(plan: ActivePlan, who: Member, task: Task, wanted: Right) -> Right:
     """The one rights check: ``wanted`` is NOTES to see a task or add a note, PROGRESS to
     change its percent or state. Returns what the person may do."""
     allowed = right(who, task)
-    lead = plan.departments[task.lead].name
     if allowed is Right.NONE:
-        raise ServiceError("conversation.not_yours", task=task.title, lead=lead)
+        # Only the id the person typed: a task's title and lead are for those who share it.
+        raise ServiceError("conversation.not_yours", task=task.id)
     if wanted is Right.PROGRESS and allowed is Right.NOTES:
+        lead = plan.departments[task.lead].name
         raise ServiceError("conversation.notes_only", task=task.title, lead=lead)
     return allowed
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from superbot.domain.attempts import WRONG_CODE_WINDOW, next_try
 from superbot.domain.model import Account, Department, Person, Task
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
@@ -54,6 +55,12 @@ class Accounts(Protocol):
     def add_invite(self, invite: Invite, now: datetime) -> None: ...
 
     def invite(self, code: str) -> Invite | None: ...
+
+    def wrong_codes(self, sender: Account, since: datetime) -> list[datetime]:
+        """When the account sent a wrong invite code, after ``since``."""
+        ...
+
+    def add_wrong_code(self, sender: Account, at: datetime) -> None: ...
 
     def use_invite(self, code: str, sender: Account, now: datetime) -> bool:
         """Mark used if still unused; False when someone was faster."""
@@ -160,9 +167,14 @@ def create_invite(
 def redeem_invite(
     accounts: Accounts, plan: ActivePlan, code: str, sender: Account, now: datetime
 ) -> Member:
-    """The same on every channel: the code names the person, the sender becomes theirs."""
+    """The same on every channel: the code names the person, the sender becomes theirs.
+    Too many wrong codes from one account in a while, and it waits before the next try."""
+    wait = next_try(accounts.wrong_codes(sender, now - WRONG_CODE_WINDOW), now)
+    if wait is not None:
+        raise ServiceError("invite.slow_down", until=wait.astimezone(plan.zone))
     invite = accounts.invite(code.strip().upper())
     if invite is None:
+        accounts.add_wrong_code(sender, now)
         raise ServiceError("invite.unknown")
     if invite.used_at is not None:
         raise ServiceError("invite.used")

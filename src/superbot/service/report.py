@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from superbot.domain.model import Person, Report, State, Task
 from superbot.domain.periods import local_day
+from superbot.domain.progress import NOTE_LIMIT
 from superbot.domain.review import Request, RequestStatus
 from superbot.domain.suggest import closest
 from superbot.service.errors import ServiceError
@@ -144,9 +145,17 @@ def undo_report(store: Store, report_id: int, now: datetime) -> Report:
     return store.withdraw_report(report_id, now)
 
 
+def bounded_note(note: str | None) -> None:
+    """A note too long is refused whole, before anything is stored: the person shortens it
+    (every channel, the CLI and the 填报 Excel alike)."""
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise ServiceError("report.note_too_long", limit=NOTE_LIMIT, length=len(note))
+
+
 def validated_report(
     store: Store, plan: ActivePlan, request: ReportRequest, now: datetime
 ) -> Report:
+    bounded_note(request.note)
     task = plan.task(request.task_id)
     if task is None:
         if store.task_archived(request.task_id):

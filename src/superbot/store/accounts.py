@@ -12,7 +12,7 @@ from superbot.domain.model import Account
 from superbot.service.people import Invite
 from superbot.store.db import SqlRepository
 from superbot.store.stamp import touch_plan
-from superbot.store.tables import AccountRow, InviteRow, PersonRow
+from superbot.store.tables import AccountRow, InviteRow, PersonRow, WrongCodeRow
 
 PLAN, INVITE = "plan", "invite"
 
@@ -39,6 +39,18 @@ class SqlAccounts(SqlRepository):
         with self.session() as s:
             row = s.get(InviteRow, code_hash(code))
             return None if row is None else Invite(code, row.person_id, row.expires_at, row.used_at)
+
+    def wrong_codes(self, sender: Account, since: datetime) -> list[datetime]:
+        key = f"{sender.channel}:{sender.id}"
+        with self.session() as s:
+            query = select(col(WrongCodeRow.at)).where(
+                col(WrongCodeRow.sender) == key, col(WrongCodeRow.at) > since
+            )
+            return list(s.scalars(query).all())
+
+    def add_wrong_code(self, sender: Account, at: datetime) -> None:
+        with self.session() as s:
+            s.add(WrongCodeRow(sender=f"{sender.channel}:{sender.id}", at=at))
 
     def use_invite(self, code: str, sender: Account, now: datetime) -> bool:
         with self.session() as s:

@@ -504,3 +504,15 @@ class WebSessionRow(SQLModel, table=True):
     person_id: str = Field(max_length=64, index=True)
     created_at: datetime = _time(nullable=False)
     expires_at: datetime = _time(nullable=False)
+
+
+class WrongCodeRow(SQLModel, table=True):
+    """A wrong invite code an account sent: counted here, not in memory, so the pause holds
+    across instances and restarts."""
+
+    __tablename__ = "wrong_code"
+    __table_args__ = (Index("ix_wrong_code_sender_at", "sender", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=160)  # channel:account id
+    at: datetime = _time(nullable=False)

@@ -29,14 +29,19 @@ from starlette.routing import BaseRoute, Route
 
 from superbot.domain.model import State
 from superbot.domain.periods import Period, month_of, parse_month, previous_month
-from superbot.domain.progress import Reading
+from superbot.domain.progress import NOTE_LIMIT, Reading
 from superbot.domain.review import RequestStatus
 from superbot.render.environment import Templates
 from superbot.render.messages import MessageRenderer
 from superbot.render.pdf import ConversionFailed, NoConverter, convert, find_soffice
 from superbot.server.inbound import Refused, announced_size
 from superbot.service.access import Access, Viewer, csrf_token, new_code, same_token, viewer
-from superbot.service.conversation import Conversation, SentFile
+from superbot.service.conversation import (
+    EVIDENCE_TYPES,
+    MAX_FILE_BYTES,
+    Conversation,
+    SentFile,
+)
 from superbot.service.dossier import Dossiers
 from superbot.service.errors import ServiceError
 from superbot.service.issuing import issue_bulletin, issued_copy
@@ -58,16 +63,8 @@ from superbot.web.export import task_workbook
 SESSION_COOKIE = "superbot_session"
 FORM_COOKIE = "superbot_form"  # the login form's CSRF token, before there is a session
 MAX_FILES = 10
-MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_BODY_BYTES = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
 FORM_BYTES = 64 * 1024  # a form without files
-# Evidence people send: photos, PDFs, office documents, archives. Anything else is refused
-# by name before it is kept (and every download is an attachment, never shown inline).
-EVIDENCE_TYPES = frozenset(
-    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".pdf", ".doc", ".docx"}
-    | {".xls", ".xlsx", ".ppt", ".pptx", ".wps", ".et", ".txt", ".csv", ".ofd"}
-    | {".zip", ".rar", ".7z", ".mp4", ".mov"}
-)
 DOCUMENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -624,8 +621,8 @@ def _reading(form: Any, indicators: Any) -> Reading:
             raise ServiceError("web.bad_value", name=indicator.name, value=typed)
         values[indicator.id] = number
     note = (_field(form, "note") or "").strip() or None
-    if note is not None and len(note) > 2000:
-        raise ServiceError("web.note_too_long", limit=2000, length=len(note))
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise ServiceError("web.note_too_long", limit=NOTE_LIMIT, length=len(note))
     return Reading(percent=percent, state=state, values=values, note=note)
 
 
