@@ -129,7 +129,12 @@ class Cli:
 
     def __call__(self, *args: str) -> Result:
         self.capsys.readouterr()
-        runtime = Runtime(self.config, clock=self.clock, ask=self._ask if self.answers else None)
+        runtime = Runtime(
+            self.config,
+            clock=self.clock,
+            ask=self._ask if self.answers else None,
+            sleep=getattr(self.clock, "sleep", None),  # a FakeClock's: waiting moves it
+        )
         try:
             status = main(list(args), runtime=runtime)
         finally:

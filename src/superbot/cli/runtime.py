@@ -82,10 +82,14 @@ class Runtime:
         out: TextIO | None = None,
         clock: Callable[[], datetime] | None = None,
         ask: Callable[[str], bool] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.out = out or sys.stdout
         self._clock = clock or _wall_clock
+        # How the dispatcher waits for its pace and retries: with a given clock, the sleep that
+        # moves it (a test's), so that waiting takes no time on the wall.
+        self._sleep = sleep
         self._ask = ask
 
     @cached_property
@@ -307,7 +311,7 @@ class Runtime:
 
         return Redactor.of(self.config)
 
-    def dispatcher(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Dispatcher:
+    def dispatcher(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> Dispatcher:
         from superbot.bot.sent import remember_task_messages
         from superbot.service.outbox import Dispatcher
 
@@ -315,7 +319,7 @@ class Runtime:
             self.outbox,
             self.channels,
             clock=self.now,
-            sleep=sleep,
+            sleep=sleep or self._sleep or asyncio.sleep,
             lease=timedelta(seconds=self.config.outbox_lease),
             renew=timedelta(seconds=self.config.outbox_lease / 3),
             on_misconfigured=lambda channel, reason: self.delivery.notify_misconfigured(

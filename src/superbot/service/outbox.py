@@ -215,6 +215,8 @@ RENEW = timedelta(seconds=10)
 # Pace this far under each channel's documented limits: the remote side counts arrivals,
 # and requests under way reach it a little closer together than they left.
 MARGIN = 0.95
+# Overall windows at least this long (seconds) are paced as windows, shorter ones evenly.
+SPREAD_WINDOW = 60.0
 UNCLAIMED_BATCH = 100  # rows claimed at once for a channel that has no overall limit
 HOLD = timedelta(minutes=10)  # a channel misconfigured is tried again after this
 
@@ -509,8 +511,14 @@ def _limit(key: str, rate: Rate) -> Limit:
 
 
 def _evenly(key: str, rate: Rate) -> Limit:
-    """A channel's overall rate as evenly spaced sends, under the margin: a burst of the
-    whole window's count would reach the remote side spread out, and run into the next."""
+    """A channel's overall rate, under the margin. A window of seconds (Telegram's 30/s) as
+    evenly spaced sends: a burst of the whole window's count would reach the remote side
+    spread out, and run into the next. A window of a minute or more (a mail relay's 30/min)
+    lets its count go at once and waits the rest of the window: a 通报 to thirty people is
+    not held back for a minute, and the few seconds a burst takes to arrive are far inside
+    the margin."""
+    if rate.per_seconds >= SPREAD_WINDOW:
+        return Limit(key, rate.count, rate.per_seconds / MARGIN)
     return Limit(key, 1, rate.per_seconds / rate.count / MARGIN)
 
 
