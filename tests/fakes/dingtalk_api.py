@@ -31,7 +31,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,6 +56,8 @@ class FakeDingtalk(FakePlatform):
         self.stream = stream  # deliver through Stream mode instead of the HTTP callback
         self.ack_timeout = 10.0  # how long a frame waits for its acknowledgement
         self.throttled = 0
+        # What the rate limit counts calls by; a test that checks the limit stops it.
+        self.clock: Callable[[], float] = time.monotonic
         self.acks: dict[str, dict[str, Any]] = {}
         self.pongs: list[str] = []
         self._calls: list[float] = []
@@ -113,7 +115,7 @@ class FakeDingtalk(FakePlatform):
         return 404, {"code": "NotFound", "message": "no such API"}
 
     def _over_qps(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         self._calls = [t for t in self._calls if t > now - 1.0]
         self._calls.append(now)
         return len(self._calls) > QPS
