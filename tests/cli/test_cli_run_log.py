@@ -89,7 +89,7 @@ def test_library_chatter_stays_at_warning() -> None:
     configure_logging("DEBUG")
     try:
         assert logging.getLogger("superbot").getEffectiveLevel() == logging.DEBUG
-        for name in ("apscheduler.scheduler", "httpx", "telegram.ext.Updater"):
+        for name in ("apscheduler.scheduler", "httpx", "telegram.ext.Updater", "alembic.runtime"):
             assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING, name
     finally:
         logging.getLogger().setLevel(logging.WARNING)

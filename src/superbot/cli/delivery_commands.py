@@ -251,9 +251,19 @@ def run(runtime: Runtime, webhook_url: str | None) -> int:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-# Libraries that log every poll, tick or connection at INFO: 64 APScheduler lines a minute,
-# one httpx line per getUpdates. Their warnings and errors still show.
-CHATTY = ("apscheduler", "httpx", "httpcore", "telegram", "aiosmtpd", "mail.log", "websockets")
+# Libraries that log every poll, tick, connection or migration step at INFO: 64 APScheduler
+# lines a minute, one httpx line per getUpdates, eighteen Alembic lines on a first start.
+# Their warnings and errors still show.
+CHATTY = (
+    "alembic",
+    "apscheduler",
+    "httpx",
+    "httpcore",
+    "telegram",
+    "aiosmtpd",
+    "mail.log",
+    "websockets",
+)
 
 
 def configure_logging(level: str) -> None:
