@@ -160,7 +160,8 @@ def at_head(engine: Engine) -> bool:
 
 class LeaderLock:
     """One instance runs the schedules: a PostgreSQL session advisory lock; SQLite is one
-    process, so it always leads."""
+    process, so it always leads. The lock is per schema: two deployments (or two test runs)
+    in one database, each in its own schema, each have their own leader."""
 
     KEY = 7_245_102
 
@@ -186,7 +187,7 @@ class LeaderLock:
                 self._connection = None
         connection = self.engine.connect()
         held = connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY}
+            text("SELECT pg_try_advisory_lock(:key, hashtext(current_schema()))"), {"key": self.KEY}
         ).scalar()
         connection.commit()
         if held:
@@ -199,7 +200,10 @@ class LeaderLock:
         if self._connection is not None:
             # A connection that died took the lock with it: nothing is left to release.
             with suppress(Exception):
-                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
+                    {"key": self.KEY},
+                )
                 self._connection.commit()
             with suppress(Exception):
                 self._connection.close()
