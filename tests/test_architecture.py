@@ -1,4 +1,4 @@
-"""The shape DESIGN.md draws, held by tests: dependencies point inward, words live in
+"""The shape docs/architecture.md draws, held by tests: dependencies point inward, words live in
 templates, every command is documented, and the migrations match the tables."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""红黄绿灯: every rule of DESIGN.md "Traffic lights", with its reason as a coordinator reads it."""
+"""红黄绿灯: every rule of README's "Traffic lights", with its reason as a coordinator reads it."""
 
 from __future__ import annotations
 
